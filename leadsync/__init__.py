@@ -1,0 +1,5 @@
+"""leadsync: CRM integration and sync middleware."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

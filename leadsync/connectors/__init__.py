@@ -1,0 +1,1 @@
+"""Connectors: the plugin contract and the built-in CRM, form and CSV connectors."""

@@ -1,0 +1,1 @@
+"""Canonical model, normalisers and declarative field mapping (no vendor names here)."""
