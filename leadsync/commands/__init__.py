@@ -1,0 +1,1 @@
+"""The ``leadsync`` command groups; :mod:`leadsync.cli` assembles them."""

@@ -1,0 +1,1 @@
+"""The durable state: SQLAlchemy models, engine set-up, migrations and small repositories."""
