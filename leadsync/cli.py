@@ -14,9 +14,13 @@ import typer
 
 from leadsync import __version__
 from leadsync.commands.connectors import connectors_app
+from leadsync.commands.dlq import dlq_app
+from leadsync.commands.explain import explain
 from leadsync.commands.output import Output, state
 from leadsync.commands.project import config_app, init, validate
+from leadsync.commands.review import review_app
 from leadsync.commands.store import db_app
+from leadsync.commands.sync import plan, runs_app, sync
 from leadsync.config.runtime import RuntimeSettings
 
 app = typer.Typer(
@@ -65,6 +69,12 @@ app.command()(validate)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(connectors_app, name="connectors")
+app.command()(plan)
+app.command()(sync)
+app.add_typer(runs_app, name="runs")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(review_app, name="review")
+app.command()(explain)
 
 
 def main(argv: list[str] | None = None) -> None:

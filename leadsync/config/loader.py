@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from leadsync.config.project import Project
 from leadsync.config.secrets import is_secret_ref
@@ -56,8 +56,8 @@ def validate_file(
         return None, [ConfigIssue(line, "<yaml>", f"invalid YAML: {exc.problem}", str(file))]
     reporter = _Reporter(located, str(file))
     project = _build(located, reporter)
+    _check_references(located.data, reporter, file.parent)
     if project is not None:
-        _check_references(project, reporter, file.parent)
         for check in extra_checks:
             for issue_path, message in check(project):
                 reporter.add(issue_path, message)
@@ -108,72 +108,113 @@ def _build(located: LocatedYaml, reporter: _Reporter) -> Project | None:
         return Project.model_validate(data)
     except ValidationError as error:
         reporter.add_validation((), error)
-    # Keep checking what can be checked: rebuild with the broken sections dropped.
-    return _partial(data, reporter)
-
-
-def _partial(data: dict[str, Any], reporter: _Reporter) -> Project | None:
-    bad_tops = {issue.path.split(".")[0].split("[")[0] for issue in reporter.issues}
-    kept = {key: value for key, value in data.items() if key not in bad_tops}
+        broken = [tuple(e["loc"]) for e in error.errors(include_input=False, include_url=False)]
+    # Keep checking what can be checked: rebuild without the broken entries.
     try:
-        return Project.model_validate(kept)
+        return Project.model_validate(_without(data, broken))
     except ValidationError:
         return None
 
 
-def _check_references(project: Project, reporter: _Reporter, base: Path) -> None:
-    known = sorted(project.connectors)
+def _without(data: dict[str, Any], broken: list[tuple[Any, ...]]) -> dict[str, Any]:
+    kept = dict(data)
+    drop_items: dict[str, set[Any]] = {}
+    for loc in broken:
+        if len(loc) >= 2 and isinstance(kept.get(loc[0]), list | dict):
+            drop_items.setdefault(str(loc[0]), set()).add(loc[1])
+        else:
+            kept.pop(str(loc[0]), None)
+    for section, items in drop_items.items():
+        value = kept.get(section)
+        if isinstance(value, list):
+            kept[section] = [v for i, v in enumerate(value) if i not in items]
+        elif isinstance(value, dict):
+            kept[section] = {k: v for k, v in value.items() if k not in items}
+    return kept
+
+
+def _check_references(data: Any, reporter: _Reporter, base: Path) -> None:
+    """Cross-reference checks on the raw data, so broken entries are still checked."""
+    data = data if isinstance(data, dict) else {}
+    connectors = _mapping(data.get("connectors"))
+    known = sorted(connectors)
     known_text = ", ".join(known) or "none configured"
     objects: dict[str, tuple[str, ...]] = {}
-    for name, connector in project.connectors.items():
+    for name, raw in connectors.items():
+        entry = _mapping(raw)
+        connector_type = entry.get("type")
+        if not isinstance(connector_type, str):
+            continue
         where: Path_ = ("connectors", name)
-        model, caps_objects, problem = check_connector_settings(connector.type)
+        model, caps_objects, problem = check_connector_settings(connector_type)
         if problem:
             reporter.add((*where, "type"), problem)
             continue
         objects[name] = caps_objects
         if model is not None:
-            _check_settings(model, connector.settings, (*where, "settings"), reporter)
+            settings = _mapping(entry.get("settings"))
+            _check_settings(model, settings, (*where, "settings"), reporter)
+    jobs = _list(data.get("jobs"))
     seen: set[str] = set()
-    for index, job in enumerate(project.jobs):
+    for index, raw_job in enumerate(jobs):
+        job = _mapping(raw_job)
         where = ("jobs", index)
-        if job.name in seen:
-            reporter.add((*where, "name"), f"duplicate job name {job.name!r}")
-        seen.add(job.name)
-        _check_endpoint(
-            job.target,
-            job.object,
-            (*where, "target"),
-            (*where, "object"),
-            known,
-            known_text,
-            objects,
-            reporter,
-        )
-        for source_index, source in enumerate(job.sources):
+        job_name = job.get("name")
+        if isinstance(job_name, str) and job_name in seen:
+            reporter.add((*where, "name"), f"duplicate job name {job_name!r}")
+        seen.add(str(job_name))
+        endpoints: list[tuple[Any, Any, Path_, Path_]] = [
+            (job.get("target"), job.get("object"), (*where, "target"), (*where, "object"))
+        ]
+        sources = _list(job.get("sources"))
+        for source_index, raw_source in enumerate(sources):
+            source = _mapping(raw_source)
             src: Path_ = (*where, "sources", source_index)
-            _check_endpoint(
-                source.connector,
-                source.object,
-                (*src, "connector"),
-                (*src, "object"),
-                known,
-                known_text,
-                objects,
-                reporter,
+            endpoints.append(
+                (
+                    source.get("connector"),
+                    source.get("object"),
+                    (*src, "connector"),
+                    (*src, "object"),
+                )
             )
-        if job.schedule is not None:
-            problem = check_cron(job.schedule)
+        for connector, obj, connector_path, object_path in endpoints:
+            if isinstance(connector, str):
+                _check_endpoint(
+                    connector,
+                    str(obj),
+                    connector_path,
+                    object_path,
+                    known,
+                    known_text,
+                    objects,
+                    reporter,
+                )
+        schedule = job.get("schedule")
+        if isinstance(schedule, str):
+            problem = check_cron(schedule)
             if problem:
                 reporter.add((*where, "schedule"), problem)
-    for index, mapping in enumerate(project.mappings):
-        if mapping.connector not in project.connectors:
+    mappings = _list(data.get("mappings"))
+    for index, raw_mapping in enumerate(mappings):
+        mapping = _mapping(raw_mapping)
+        target = mapping.get("connector")
+        if isinstance(target, str) and target not in connectors:
             reporter.add(
                 ("mappings", index, "connector"),
-                f"unknown connector {mapping.connector!r} (known: {known_text})",
+                f"unknown connector {target!r} (known: {known_text})",
             )
-        if not (base / mapping.file).is_file():
-            reporter.add(("mappings", index, "file"), f"file not found: {mapping.file}")
+        file = mapping.get("file")
+        if isinstance(file, str) and not (base / file).is_file():
+            reporter.add(("mappings", index, "file"), f"file not found: {file}")
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _check_endpoint(
@@ -200,20 +241,30 @@ def _check_endpoint(
 def _check_settings(
     model: type[BaseModel], settings: dict[str, Any], where: Path_, reporter: _Reporter
 ) -> None:
-    secret_fields = _secret_fields(model)
-    for key, value in settings.items():
-        if key in secret_fields and not is_secret_ref(value):
-            reporter.add(
-                (*where, key),
-                "secrets must be references (${VAR}, env:NAME or file:/path), not literal values",
-            )
     try:
-        model.model_validate(settings)
+        validated = model.model_validate(settings)
     except ValidationError as error:
         reporter.add_validation(where, error)
+        return
+    for path in _literal_secrets(validated, ()):
+        reporter.add(
+            (*where, *path),
+            "secrets must be references (${VAR}, env:NAME or file:/path), not literal values",
+        )
 
 
-def _secret_fields(model: type[BaseModel]) -> set[str]:
-    return {
-        name for name, info in model.model_fields.items() if "SecretStr" in repr(info.annotation)
-    }
+def _literal_secrets(value: Any, path: Path_) -> Iterator[Path_]:
+    """Yield the paths of SecretStr values that hold a literal instead of a reference."""
+    if isinstance(value, SecretStr):
+        text = value.get_secret_value()
+        if text and not is_secret_ref(text):
+            yield path
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _literal_secrets(getattr(value, name), (*path, name))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _literal_secrets(item, (*path, str(key)))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _literal_secrets(item, (*path, index))

@@ -29,6 +29,10 @@ class ConnectorConfig(_Strict):
 
     type: str
     settings: dict[str, Any] = Field(default_factory=dict)
+    ca_bundle: str | None = Field(
+        default=None,
+        description="PEM file of extra CAs to trust for this connector's HTTPS (e.g. a sandbox).",
+    )
 
 
 class MappingConfig(_Strict):

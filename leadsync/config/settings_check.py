@@ -16,10 +16,15 @@ def check_connector_settings(
     Returns:
         Its settings model, the objects it supports, and a problem message (None if fine).
     """
-    from leadsync.connectors import registry  # the registry imports every plugin: do it late
+    # The registry imports every plugin: do it late.
+    from leadsync.connectors.registry import available, load
 
+    installed = available()
+    if connector_type not in installed:
+        names = ", ".join(sorted(installed)) or "none"
+        return None, (), f"unknown connector type {connector_type!r} (installed: {names})"
     try:
-        connector_class = registry.load(connector_type)
+        connector_class = load(connector_type)
     except ConfigError as exc:
         return None, (), exc.message
     return (

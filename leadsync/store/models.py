@@ -91,6 +91,9 @@ class Identity(Base):
     external_id: Mapped[str] = mapped_column(String(255))
     deleted: Mapped[bool] = mapped_column(default=False)
     seen_at: Mapped[datetime] = mapped_column(Stamp)
+    # The record's canonical values as last read from or written to that system: plans diff
+    # against it so an unchanged record costs no API call.
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class FieldProvenance(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 06:56:20.972634
+Create Date: 2026-11-25 07:00:16.998729
 """
 
 from __future__ import annotations
@@ -279,6 +279,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=255), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("snapshot", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["golden_id"],
             ["golden_leads.id"],

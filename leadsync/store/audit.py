@@ -1,0 +1,44 @@
+"""The append-only audit trail: every CRM write and every decision, with both values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leadsync.store.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class Event:
+    """One audit entry before it is stored."""
+
+    kind: str  # write, field, match, route, gate, sla, review
+    golden_id: int | None = None
+    system: str | None = None
+    record: str | None = None
+    field: str | None = None
+    before: Any = None
+    after: Any = None
+    rule: str | None = None
+    detail: str | None = None
+
+
+def append(session: Session, events: list[Event], *, now: datetime, run_id: int | None) -> None:
+    """Add ``events`` to the trail in the caller's transaction."""
+    session.add_all(AuditEntry(at=now, run_id=run_id, **event.__dict__) for event in events)
+
+
+def for_golden(session: Session, golden_id: int, limit: int = 500) -> list[AuditEntry]:
+    """Return the trail of one golden lead, oldest first."""
+    return list(
+        session.execute(
+            select(AuditEntry)
+            .where(AuditEntry.golden_id == golden_id)
+            .order_by(AuditEntry.id)
+            .limit(limit)
+        ).scalars()
+    )
