@@ -14,6 +14,7 @@ import typer
 
 from leadsync import __version__
 from leadsync.commands.connectors import connectors_app
+from leadsync.commands.demo import demo
 from leadsync.commands.dlq import dlq_app
 from leadsync.commands.explain import explain
 from leadsync.commands.output import Output, state
@@ -75,6 +76,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(review_app, name="review")
 app.command()(explain)
+app.command()(demo)
 
 
 def main(argv: list[str] | None = None) -> None:

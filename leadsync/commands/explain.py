@@ -32,27 +32,20 @@ def explain(
         )
         trail = audit.for_golden(session, gid)
     assert row is not None
+    identity_names = [
+        f"{i.system}:{i.object}:{i.external_id}" + (" (deleted)" if i.deleted else "")
+        for i in identities
+    ]
+    trail_rows = [
+        {"at": e.at, "kind": e.kind, "system": e.system, "record": e.record, "field": e.field,
+         "before": e.before, "after": e.after, "rule": e.rule, "detail": e.detail}
+        for e in trail
+    ]  # fmt: skip
     data = {
         "golden_id": gid,
         "lead": row.data,
-        "identities": [
-            f"{i.system}:{i.object}:{i.external_id}" + (" (deleted)" if i.deleted else "")
-            for i in identities
-        ],
-        "trail": [
-            {
-                "at": e.at,
-                "kind": e.kind,
-                "system": e.system,
-                "record": e.record,
-                "field": e.field,
-                "before": e.before,
-                "after": e.after,
-                "rule": e.rule,
-                "detail": e.detail,
-            }
-            for e in trail
-        ],
+        "identities": identity_names,
+        "trail": trail_rows,
     }
     if out.json_mode:
         out.emit(data)
@@ -61,7 +54,7 @@ def explain(
         f"[bold]golden lead {gid}[/bold]: {row.data.get('first_name', '')} "
         f"{row.data.get('last_name', '')} <{row.data.get('email', '')}>"
     )
-    out.console.print("identities: " + ", ".join(data["identities"]))
+    out.console.print("identities: " + ", ".join(identity_names))
     out.table(
         "Decision trail",
         ["at", "kind", "system", "field", "before", "after", "rule", "detail"],
@@ -76,7 +69,7 @@ def explain(
                 e["rule"],
                 e["detail"],
             ]
-            for e in data["trail"]
+            for e in trail_rows
         ],
     )
 

@@ -30,8 +30,8 @@ class Output:
     """Where a command writes: JSON when ``--json`` was given, Rich otherwise."""
 
     json_mode: bool = False
-    console: Console = field(default_factory=lambda: Console(highlight=False))
-    errors: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    console: Console = field(default_factory=lambda: _console(stderr=False))
+    errors: Console = field(default_factory=lambda: _console(stderr=True))
 
     def emit(self, data: Any) -> None:
         """Write one JSON document (``--json`` mode only)."""
@@ -57,6 +57,13 @@ class Output:
         else:
             self.errors.print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
         return typer.Exit(int(code))
+
+
+def _console(*, stderr: bool) -> Console:
+    # Rich assumes 80 columns when output is not a terminal; logs and CI deserve wider tables.
+    probe = Console(stderr=stderr)
+    width = None if probe.is_terminal else 140
+    return Console(stderr=stderr, highlight=False, width=width)
 
 
 def _json_default(value: Any) -> Any:

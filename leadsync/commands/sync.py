@@ -16,6 +16,7 @@ from leadsync.store.engine import session_factory
 from leadsync.store.models import RecordOutcome, SyncRun
 
 if TYPE_CHECKING:
+
     from leadsync.sync.plan import RunStats
     from leadsync.sync.runner import RunReport
     from leadsync.sync.wiring import Wiring
@@ -54,7 +55,7 @@ def _run(ctx: typer.Context, job: str, *, dry_run: bool) -> tuple[Output, RunRep
 
 
 def _with_progress(
-    out: Output, wiring: Wiring, factory: object, job: str, dry_run: bool
+    out: Output, wiring: Wiring, factory: sessionmaker[Session], job: str, dry_run: bool
 ) -> RunReport:
     columns = (
         SpinnerColumn(),
@@ -64,6 +65,8 @@ def _with_progress(
         TextColumn("{task.fields[rate]}/s"),
         TimeElapsedColumn(),
     )
+    from leadsync.sync.runner import run_job
+
     with Progress(*columns, console=out.console, transient=True) as bar:
         task = bar.add_task(f"{'planning' if dry_run else 'syncing'} {job}", total=None, rate="0")
 
@@ -76,7 +79,7 @@ def _with_progress(
             factory,
             job,
             dry_run=dry_run,
-            progress=tick,  # type: ignore[arg-type]
+            progress=tick,
             keep_changes=dry_run,
         )
 

@@ -88,6 +88,7 @@ class Project(_Strict):
     matching: dict[str, Any] = Field(default_factory=dict)
     policy: dict[str, Any] = Field(default_factory=dict)
     routing: dict[str, Any] = Field(default_factory=dict)
+    server: dict[str, Any] = Field(default_factory=dict)
     jobs: list[JobConfig] = Field(default_factory=list)
 
     def job(self, name: str) -> JobConfig:

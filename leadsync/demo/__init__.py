@@ -1,0 +1,1 @@
+"""``leadsync demo``: the flagship flow end to end against the built-in CRM sandboxes."""

@@ -1,0 +1,1 @@
+"""The sync engine: matching, master-of-record policy, routing, jobs and plans."""

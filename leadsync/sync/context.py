@@ -1,0 +1,52 @@
+"""Everything one job run needs, built once per run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from leadsync.config import JobConfig
+from leadsync.connectors.base import Destination, Owner
+from leadsync.mapping import Mapping
+from leadsync.store.leases import Lease
+from leadsync.sync.matching import MatchIndex
+from leadsync.sync.plan import RunStats
+from leadsync.sync.policy import ObjectPolicy
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class TargetInfo:
+    """The job's destination and how records are keyed there."""
+
+    name: str
+    object: str
+    connector: Destination
+    mapping: Mapping
+    owner_field: str | None
+    key_field: str | None  # upsert key: a natural field (email) or an external-id field
+    key_is_natural: bool
+    owners: dict[str, Owner] = field(default_factory=dict)  # by lower-cased email
+    owners_by_id: dict[str, Owner] = field(default_factory=dict)
+
+
+@dataclass
+class RunContext:
+    """One run of one job."""
+
+    job: JobConfig
+    factory: sessionmaker[Session]
+    target: TargetInfo
+    index: MatchIndex
+    policy: ObjectPolicy
+    router: Any | None  # leadsync.sync.routing.Router, when routing is configured
+    clock: Clock
+    lease: Lease | None
+    run_id: int | None
+    dry_run: bool = False
+    stats: RunStats = field(default_factory=RunStats)

@@ -1,0 +1,209 @@
+"""Ingest a batch of source records into golden leads: map, match, merge (master of record).
+
+Runs inside the caller's transaction. Nothing here talks to a CRM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from leadsync.connectors.base import Record
+from leadsync.mapping import Mapping
+from leadsync.mapping.model import Lead
+from leadsync.mapping.normalize import email_match_key
+from leadsync.store import audit, golden
+from leadsync.store.dead_letters import Failure
+from leadsync.store.golden import IdentityRef
+from leadsync.store.models import GoldenLead
+from leadsync.sync.context import RunContext
+from leadsync.sync.plan import FieldDiff
+from leadsync.sync.policy import merge
+from leadsync.sync.review import accepted_match, propose
+from leadsync.sync.values import jsonable, record_payload
+
+
+@dataclass
+class Touched:
+    """A golden lead changed (or confirmed) by this batch."""
+
+    golden_id: int | None
+    lead: Lead
+    sources: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    decisions: list[FieldDiff] = field(default_factory=list)
+    created: bool = False
+
+
+@dataclass
+class Ingested:
+    """What a batch did to the golden records."""
+
+    touched: dict[int, Touched] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    reviews: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (record, why)
+    deleted: list[str] = field(default_factory=list)
+    matched: int = 0
+
+
+def index_key(golden_id: int) -> str:
+    """The match-index key of a golden lead."""
+    return f"g:{golden_id}"
+
+
+def ingest(
+    ctx: RunContext,
+    session: Session,
+    system: str,
+    obj: str,
+    mapping: Mapping,
+    records: Sequence[Record],
+    *,
+    key_field: str | None = None,
+    keep_snapshot: bool = False,
+) -> Ingested:
+    """Fold ``records`` from ``system``'s ``obj`` into golden leads.
+
+    Args:
+        ctx: The run.
+        session: The open transaction.
+        system: The connector name the records come from.
+        obj: Their object.
+        mapping: Their mapping to the canonical model.
+        records: The batch, oldest first.
+        key_field: For records read back from the target, the field holding a golden key.
+        keep_snapshot: Store each record's fields on its identity (for the target's records).
+    """
+    out = Ingested()
+    refs = [IdentityRef(system, obj, r.id) for r in records]
+    known = golden.find_identities(session, refs)
+    now = ctx.clock()
+    for record, ref in zip(records, refs, strict=True):
+        identity = known.get(ref)
+        if record.deleted:
+            if identity is not None:
+                identity.deleted = True
+            out.deleted.append(str(ref))
+            continue
+        mapped = mapping.to_canonical(
+            record.fields, record=str(ref), system=system, observed_at=record.updated_at
+        )
+        if mapped.lead is None or mapped.action in ("skip", "dead_letter"):
+            _map_failure(out, ref, record, mapped)
+            continue
+        golden_id = identity.golden_id if identity is not None else None
+        reason = "known identity" if identity is not None else ""
+        if golden_id is None and key_field:
+            golden_id = golden.golden_id_from_key(str(record.fields.get(key_field) or ""))
+            reason = "carries its golden key" if golden_id else ""
+        if golden_id is None:
+            golden_id, reason = _match(ctx, session, out, ref, mapped.lead, record)
+            if golden_id == -1:
+                continue
+        touched = _merge(ctx, session, out, system, record, mapped.lead, golden_id, reason)
+        snapshot = jsonable(dict(record.fields)) if keep_snapshot else None
+        golden.link(session, ref, touched.golden_id or 0, now=now, snapshot=snapshot)
+    return out
+
+
+def _map_failure(out: Ingested, ref: IdentityRef, record: Record, mapped: object) -> None:
+    errors = list(getattr(mapped, "errors", []))
+    action = getattr(mapped, "action", "dead_letter")
+    message = "; ".join(str(e) for e in errors) or "record did not map to a lead"
+    if action == "skip":
+        out.skipped.append((str(ref), message))
+        return
+    first = errors[0] if errors else None
+    out.failures.append(
+        Failure(
+            source=str(ref),
+            payload=record_payload(record),
+            stage="map",
+            message=message,
+            code="INVALID_FIELD_VALUE" if errors else "UNMAPPABLE",
+            field=getattr(first, "field", None),
+        )
+    )
+
+
+def _match(
+    ctx: RunContext, session: Session, out: Ingested, ref: IdentityRef, lead: Lead, record: Record
+) -> tuple[int | None, str]:
+    accepted = accepted_match(session, str(ref))
+    if accepted is not None:
+        return int(accepted[2:]), f"a person accepted the match with {accepted}"
+    result = ctx.index.match(lead)
+    best = result.best
+    if result.decision == "match" and best is not None:
+        out.matched += 1
+        return int(best.key[2:]), f"matched {best.key} (p={best.probability:.3f})"
+    if result.decision == "review" and best is not None:
+        payload = record_payload(record)
+        if propose(session, str(ref), best.key, best.score, lead, payload, now=ctx.clock()):
+            out.reviews.append(str(ref))
+            return -1, "review"
+        # A person rejected this pair before: the lead is new.
+    return None, "no match: new lead"
+
+
+def _merge(
+    ctx: RunContext,
+    session: Session,
+    out: Ingested,
+    system: str,
+    record: Record,
+    incoming: Lead,
+    golden_id: int | None,
+    reason: str,
+) -> Touched:
+    now = ctx.clock()
+    row = session.get(GoldenLead, golden_id) if golden_id is not None else None
+    current = Lead.model_validate(row.data) if row is not None else None
+    if golden_id is not None and golden_id in out.touched:
+        current = out.touched[golden_id].lead
+    outcome = merge(
+        current, incoming, incoming_system=system, observed_at=record.updated_at, policy=ctx.policy
+    )
+    merged = outcome.lead
+    data = merged.model_dump(mode="json", exclude_defaults=True)
+    created = row is None
+    if row is None:
+        row = golden.create_golden(session, data, email_match_key(merged.email), now)
+    elif outcome.changed:
+        row.data, row.version, row.updated_at = data, row.version + 1, now
+        row.email_key = email_match_key(merged.email)
+    gid = row.id
+    touched = out.touched.setdefault(gid, Touched(gid, merged, created=created))
+    touched.lead = merged
+    touched.sources.append(f"{system}:{record.object}:{record.id}")
+    touched.reasons.append(reason or "new lead")
+    diffs = [
+        FieldDiff(d.field, jsonable(d.old), jsonable(d.new), d.winner_system, d.rule)
+        for d in outcome.decisions
+    ]
+    touched.decisions.extend(diffs)
+    if not ctx.dry_run:
+        audit.append(
+            session,
+            [
+                audit.Event(
+                    "field",
+                    gid,
+                    system,
+                    touched.sources[-1],
+                    d.field,
+                    d.old,
+                    d.new,
+                    d.rule,
+                    f"winner: {d.system}",
+                )
+                for d in diffs
+            ],
+            now=now,
+            run_id=ctx.run_id,
+        )
+    ctx.index.update(index_key(gid), merged)
+    return touched

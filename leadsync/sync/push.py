@@ -1,0 +1,192 @@
+"""Push a planned batch to the target and record what happened, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from leadsync.connectors.base import Record, WriteOp, WriteResult
+from leadsync.store import audit, dead_letters, golden
+from leadsync.store.dead_letters import Failure
+from leadsync.store.golden import IdentityRef, golden_key
+from leadsync.store.models import RecordOutcome
+from leadsync.sync.context import RunContext
+from leadsync.sync.plan import Change
+from leadsync.sync.values import jsonable, record_payload
+
+
+@dataclass
+class Pushed:
+    """The target's answers, one per pushed change."""
+
+    results: dict[int, WriteResult] = field(default_factory=dict)  # by index in changes
+
+
+def to_ops(ctx: RunContext, changes: Sequence[Change]) -> list[tuple[int, WriteOp]]:
+    """Build the write operations for the changes that need one."""
+    target = ctx.target
+    ops = []
+    for position, change in enumerate(changes):
+        ref = golden_key(change.golden_id or 0)
+        if change.action == "update" and change.target_id:
+            ops.append((position, WriteOp("update", change.fields, ref, id=change.target_id)))
+        elif change.action == "create":
+            if target.key_field and target.key_field in change.fields:
+                op = WriteOp("upsert", change.fields, ref, key_field=target.key_field)
+            else:
+                op = WriteOp("create", change.fields, ref)
+            ops.append((position, op))
+    return ops
+
+
+def push(ctx: RunContext, changes: Sequence[Change]) -> Pushed:
+    """Send the changes' operations to the target in one ``write`` call."""
+    ops = to_ops(ctx, changes)
+    pushed = Pushed()
+    if not ops or ctx.dry_run:
+        return pushed
+    results = ctx.target.connector.write(ctx.target.object, [op for _, op in ops])
+    for (position, _), result in zip(ops, results, strict=True):
+        pushed.results[position] = result
+    return pushed
+
+
+def record(
+    ctx: RunContext,
+    session: Session,
+    changes: Sequence[Change],
+    pushed: Pushed,
+    failures: list[Failure],
+    snapshots: dict[int, dict[str, Any]],
+    records: dict[str, Record],
+) -> None:
+    """Store outcomes, target identities, the audit of writes and dead letters.
+
+    Args:
+        ctx: The run.
+        session: The open transaction (it also advances the checkpoint).
+        changes: The planned changes.
+        pushed: The target's answers.
+        failures: Record-level failures found before the push (mapping, gates).
+        snapshots: The target snapshot before this batch, by golden id.
+        records: The batch's source records by ``system:object:id`` (kept on dead letters so
+            a retry replays them).
+    """
+    now, target = ctx.clock(), ctx.target
+    outcomes: list[RecordOutcome] = []
+    events: list[audit.Event] = []
+    for position, change in enumerate(changes):
+        result = pushed.results.get(position)
+        status = "ok"
+        if result is not None and not result.ok:
+            status = "failed"
+            for source in change.sources:
+                failures.append(_push_failure(source, change, result, records.get(source)))
+        elif result is not None and change.golden_id is not None:
+            _remember_target(ctx, session, change, result, snapshots.get(change.golden_id, {}))
+            events.append(_write_event(target.name, change, result))
+            for source in change.sources:
+                dead_letters.resolve(session, ctx.job.name, source)
+        _count(ctx, change, status)
+        outcomes.extend(
+            RecordOutcome(
+                run_id=ctx.run_id,
+                source=source,
+                golden_id=change.golden_id,
+                action=change.action,
+                status=status,
+                target_id=(result.id if result else change.target_id),
+                reason=change.reason[:2000],
+                at=now,
+            )
+            for source in change.sources
+        )
+    for failure in failures:
+        dead_letters.put(
+            session,
+            ctx.job.name,
+            failure,
+            now=now,
+            run_id=ctx.run_id,
+            max_attempts=ctx.job.max_attempts,
+        )
+        ctx.stats.dead_lettered += 1
+        outcomes.append(
+            RecordOutcome(
+                run_id=ctx.run_id,
+                source=failure.source,
+                action=failure.stage,
+                status="dead_lettered",
+                reason=failure.message[:2000],
+                at=now,
+            )
+        )
+    if ctx.run_id is not None:
+        session.add_all(outcomes)
+    audit.append(session, events, now=now, run_id=ctx.run_id)
+
+
+def _push_failure(
+    source: str, change: Change, result: WriteResult, original: Record | None
+) -> Failure:
+    payload = record_payload(original) if original is not None else {}
+    return Failure(
+        source=source,
+        payload={**payload, "golden_id": change.golden_id, "sent": jsonable(change.fields)},
+        stage="push",
+        message=result.error_message or "rejected by the target",
+        code=result.error_code,
+        field=result.fields[0] if result.fields else None,
+        retryable=result.retryable,
+    )
+
+
+def _remember_target(
+    ctx: RunContext,
+    session: Session,
+    change: Change,
+    result: WriteResult,
+    before: dict[str, Any],
+) -> None:
+    target = ctx.target
+    target_id = result.id or change.target_id
+    if target_id is None or change.golden_id is None:
+        return
+    snapshot = {**before, **jsonable(change.fields)}
+    ref = IdentityRef(target.name, target.object, target_id)
+    golden.link(session, ref, change.golden_id, now=ctx.clock(), snapshot=snapshot)
+    change.target_id = target_id
+
+
+def _write_event(system: str, change: Change, result: WriteResult) -> audit.Event:
+    before = {d.field: jsonable(d.old) for d in change.diffs}
+    after = {d.field: jsonable(d.new) for d in change.diffs}
+    rule = change.route_rule and f"owner by routing rule {change.route_rule}"
+    return audit.Event(
+        "write",
+        change.golden_id,
+        system,
+        result.id,
+        None,
+        before,
+        after,
+        rule,
+        f"{result.status}: {change.reason}"[:2000],
+    )
+
+
+def _count(ctx: RunContext, change: Change, status: str) -> None:
+    stats = ctx.stats
+    if status == "failed":
+        stats.failed += len(change.sources)
+    elif change.action == "create":
+        stats.created += 1
+    elif change.action == "update":
+        stats.updated += 1
+    elif change.action == "skip":
+        stats.unchanged += 1
+    elif change.action == "review":
+        stats.review += 1

@@ -1,0 +1,106 @@
+"""The review queue: ambiguous matches and gate-blocked leads wait here for a person.
+
+A decided pair is remembered: a rejected pair is never proposed again, an accepted one links
+the incoming record to the candidate on the next run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leadsync.mapping.model import Lead
+from leadsync.store.models import ReviewItem
+
+
+def propose(
+    session: Session,
+    left: str,
+    right: str,
+    score: float,
+    lead: Lead,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+) -> bool:
+    """Queue the pair (``left`` record, ``right`` index key) unless a person rejected it.
+
+    Returns:
+        False when the pair was rejected before (the caller treats the lead as new).
+    """
+    row = session.execute(
+        select(ReviewItem).where(
+            ReviewItem.kind == "match", ReviewItem.left_key == left, ReviewItem.right_key == right
+        )
+    ).scalar_one_or_none()
+    if row is not None:
+        return row.status != "rejected"
+    detail: dict[str, Any] = {
+        "lead": lead.model_dump(mode="json", exclude_defaults=True),
+        "record": payload,
+    }
+    session.add(
+        ReviewItem(
+            kind="match",
+            left_key=left,
+            right_key=right,
+            score=score,
+            detail=detail,
+            status="open",
+            created_at=now,
+        )
+    )
+    return True
+
+
+def block(
+    session: Session, record: str, golden_key: str, missing: list[str], *, now: datetime
+) -> None:
+    """Queue a lead that a stage gate stopped, naming the missing fields."""
+    row = session.execute(
+        select(ReviewItem).where(
+            ReviewItem.kind == "gate",
+            ReviewItem.left_key == record,
+            ReviewItem.right_key == golden_key,
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        row = ReviewItem(kind="gate", left_key=record, right_key=golden_key, created_at=now)
+        session.add(row)
+    row.status, row.detail = "open", {"missing": missing}
+
+
+def accepted_match(session: Session, left: str) -> str | None:
+    """Return the index key a person accepted for record ``left``, if any."""
+    return session.execute(
+        select(ReviewItem.right_key).where(
+            ReviewItem.kind == "match",
+            ReviewItem.left_key == left,
+            ReviewItem.status == "accepted",
+        )
+    ).scalar_one_or_none()
+
+
+def listing(session: Session, status: str | None = "open") -> list[ReviewItem]:
+    """Return review items, oldest first."""
+    query = select(ReviewItem).order_by(ReviewItem.id)
+    if status:
+        query = query.where(ReviewItem.status == status)
+    return list(session.execute(query).scalars())
+
+
+def decide(session: Session, item_id: int, accept: bool, *, now: datetime) -> ReviewItem:
+    """Accept or reject one open item.
+
+    Raises:
+        KeyError: no such item.
+    """
+    row = session.get(ReviewItem, item_id)
+    if row is None:
+        raise KeyError(item_id)
+    row.status = "accepted" if accept else "rejected"
+    row.decided_at = now
+    return row

@@ -1,0 +1,189 @@
+"""Run one job: take its lease, refresh the target, replay due dead letters, sync each source."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from leadsync.connectors.base import Record, Source
+from leadsync.errors import BudgetExhaustedError, FatalError, LeadsyncError
+from leadsync.store import checkpoints, leases
+from leadsync.store.engine import transaction
+from leadsync.store.leases import Lease
+from leadsync.store.models import SyncRun
+from leadsync.sync.batch import SourceBatch, run_batch
+from leadsync.sync.context import RunContext
+from leadsync.sync.plan import Change, RunStats
+from leadsync.sync.replay import due_records
+from leadsync.sync.setup import build_context
+from leadsync.sync.wiring import Wiring
+
+log = logging.getLogger(__name__)
+LEASE_TTL = timedelta(minutes=5)
+PAUSE_ON_BUDGET = timedelta(hours=1)
+
+
+class JobBusyError(FatalError):
+    """Another worker holds the job's lease."""
+
+
+def utcnow() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class RunReport:
+    """What one run did."""
+
+    job: str
+    run_id: int | None
+    status: str  # succeeded, partial, failed, paused, planned
+    stats: RunStats
+    changes: list[Change] = field(default_factory=list)
+    error: str | None = None
+
+
+Progress = Callable[[RunStats], None]
+
+
+def run_job(
+    wiring: Wiring,
+    factory: sessionmaker[Session],
+    job_name: str,
+    *,
+    worker: str = "cli",
+    clock: Callable[[], datetime] = utcnow,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    keep_changes: bool = False,
+    stop: Callable[[], bool] | None = None,
+) -> RunReport:
+    """Run (or, with ``dry_run``, plan) the job called ``job_name``.
+
+    ``stop`` is polled between batches: when it turns true the run ends after the batch in
+    hand, with its checkpoint saved (a graceful SIGTERM).
+
+    Raises:
+        JobBusyError: another worker runs the job now.
+        LeadsyncError: the run failed as a whole (the run row says why).
+    """
+    job = wiring.project.job(job_name)
+    lease = None
+    if not dry_run:
+        lease = leases.claim(factory, job.name, worker, now=clock(), ttl=LEASE_TTL)
+        if lease is None:
+            raise JobBusyError(f"job {job.name!r} is running on another worker (or paused)")
+    run_id = None if dry_run else _start_run(factory, job.name, lease, worker, clock())
+    ctx = build_context(
+        wiring, factory, job, clock=clock, lease=lease, run_id=run_id, dry_run=dry_run
+    )
+    report = RunReport(job.name, run_id, "running", ctx.stats)
+    paused_until = None
+    try:
+        _execute(wiring, ctx, report, progress, keep_changes, stop or _never)
+        failed = ctx.stats.failed + ctx.stats.dead_lettered
+        report.status = "planned" if dry_run else ("partial" if failed else "succeeded")
+    except BudgetExhaustedError as exc:
+        report.status, report.error = "paused", str(exc)
+        paused_until = clock() + PAUSE_ON_BUDGET
+    except LeadsyncError as exc:
+        report.status, report.error = "failed", str(exc)
+        raise
+    finally:
+        if lease is not None:
+            _finish_run(factory, run_id, report, clock())
+            leases.release(factory, lease, paused_until=paused_until)
+    return report
+
+
+def _never() -> bool:
+    return False
+
+
+def _execute(
+    wiring: Wiring,
+    ctx: RunContext,
+    report: RunReport,
+    progress: Progress | None,
+    keep: bool,
+    stop: Callable[[], bool],
+) -> None:
+    target = ctx.target
+    batch_size = ctx.job.batch_size
+    if isinstance(target.connector, Source):
+        from leadsync.sync.refresh import refresh_target
+
+        refresh_target(ctx, target.connector)
+    for batch in due_records(wiring, ctx):
+        _run(ctx, batch, report, progress, keep)
+    for source in ctx.job.sources:
+        connector = wiring.source(source.connector)
+        mapping = wiring.mapping(source.connector, source.object, source.mapping)
+        mark = checkpoints.load(ctx.factory, ctx.job.name, source.connector, source.object)
+        start = mark
+        records = connector.read(source.object, since=start.cursor)
+        fresh = (r for r in records if start.admits(r.id, r.updated_at))
+        for chunk in _chunks(fresh, batch_size):
+            batch = SourceBatch(source.connector, source.object, mapping, chunk, mark)
+            mark = _run(ctx, batch, report, progress, keep)
+            _renew(ctx)
+            if stop():
+                report.error = "stopped on request after a checkpointed batch"
+                return
+
+
+def _run(
+    ctx: RunContext, batch: SourceBatch, report: RunReport, progress: Progress | None, keep: bool
+) -> checkpoints.Watermark:
+    changes, mark = run_batch(ctx, batch)
+    if keep:
+        report.changes.extend(changes)
+    if progress is not None:
+        progress(ctx.stats)
+    return mark
+
+
+def _renew(ctx: RunContext) -> None:
+    if ctx.lease is not None:
+        ctx.lease = leases.renew(ctx.factory, ctx.lease, now=ctx.clock(), ttl=LEASE_TTL)
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _start_run(
+    factory: sessionmaker[Session], job: str, lease: Lease | None, worker: str, now: datetime
+) -> int:
+    with transaction(factory) as session:
+        run = SyncRun(
+            job=job,
+            status="running",
+            fencing=lease.fencing if lease else 0,
+            worker=worker,
+            started_at=now,
+            stats={},
+        )
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def _finish_run(
+    factory: sessionmaker[Session], run_id: int | None, report: RunReport, now: datetime
+) -> None:
+    if run_id is None:
+        return
+    with transaction(factory) as session:
+        run = session.get(SyncRun, run_id)
+        if run is not None:
+            run.status = report.status if report.status != "running" else "failed"
+            run.finished_at, run.stats, run.error = now, report.stats.as_dict(), report.error
