@@ -16,6 +16,7 @@ from leadsync.store.engine import session_factory
 from leadsync.store.models import RecordOutcome, SyncRun
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
     from leadsync.sync.plan import RunStats
     from leadsync.sync.runner import RunReport

@@ -42,6 +42,10 @@ class Wiring:
             self._connectors[name] = self._build(name)
         return self._connectors[name]
 
+    def use(self, name: str, connector: Connector) -> None:
+        """Use an already built ``connector`` for ``name`` (e.g. one wrapped for a test)."""
+        self._connectors[name] = connector
+
     def source(self, name: str) -> Source:
         """Return connector ``name``, which must be able to read."""
         connector = self.connector(name)
@@ -75,7 +79,10 @@ class Wiring:
         for entry in self.project.mappings:
             if entry.connector == connector and entry.object == obj:
                 return self.base_dir / entry.file
-        module = type(self.connector(connector)).__module__
+        config = self.project.connectors.get(connector)
+        if config is None:
+            raise ConfigError(f"unknown connector {connector!r}")
+        module = registry.load(config.type).__module__
         try:
             return default_mapping_path(module, obj)
         except ConfigError:

@@ -120,7 +120,8 @@ def test_a_valid_file_passes_and_secrets_resolve_only_at_run_time(
     resolved = resolve_secrets(settings, environ={"SF_SESSION": "s3cr3t-value"})
     secret = resolved["auth"]["session_id"]
     assert secret.get_secret_value() == "s3cr3t-value"
-    assert "s3cr3t-value" not in repr(resolved) and "s3cr3t-value" not in str(resolved)
+    assert "s3cr3t-value" not in repr(resolved)
+    assert "s3cr3t-value" not in str(resolved)
 
 
 @pytest.mark.parametrize(
@@ -150,7 +151,8 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     path = _write(tmp_path, "version: 1\njobs:\n  - name: [unclosed\n")
     _, issues = validate_file(path)
     assert len(issues) == 1
-    assert issues[0].line >= 3 and "invalid YAML" in issues[0].message
+    assert issues[0].line >= 3
+    assert "invalid YAML" in issues[0].message
 
 
 def test_init_writes_a_file_that_validates(tmp_path: Path) -> None:

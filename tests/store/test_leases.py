@@ -18,10 +18,12 @@ TTL = timedelta(seconds=30)
 def test_only_one_holder_until_expiry(engine: Engine) -> None:
     factory = session_factory(engine)
     first = leases.claim(factory, "job-a", "w1", now=T0, ttl=TTL)
-    assert first is not None and first.fencing == 1
+    assert first is not None
+    assert first.fencing == 1
     assert leases.claim(factory, "job-a", "w2", now=T0 + timedelta(seconds=10), ttl=TTL) is None
     taken = leases.claim(factory, "job-a", "w2", now=T0 + timedelta(seconds=31), ttl=TTL)
-    assert taken is not None and taken.holder == "w2" and taken.fencing == 2
+    assert taken is not None
+    assert (taken.holder, taken.fencing) == ("w2", 2)
 
 
 def test_zombie_checkpoint_write_is_rejected(engine: Engine) -> None:
