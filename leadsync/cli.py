@@ -20,6 +20,7 @@ from leadsync.commands.explain import explain
 from leadsync.commands.output import Output, state
 from leadsync.commands.project import config_app, init, validate
 from leadsync.commands.review import review_app
+from leadsync.commands.runtime import sandbox_app, serve, worker
 from leadsync.commands.store import db_app
 from leadsync.commands.sync import plan, runs_app, sync
 from leadsync.config.runtime import RuntimeSettings
@@ -77,6 +78,9 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(review_app, name="review")
 app.command()(explain)
 app.command()(demo)
+app.command()(worker)
+app.command()(serve)
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def main(argv: list[str] | None = None) -> None:

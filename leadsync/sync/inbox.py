@@ -118,3 +118,46 @@ class InboxPipeline:
         for event, _ in items:
             # Record-level failures are in the dead-letter queue: the event itself is handled.
             outcomes[event.id] = ProcessOutcome(event.id, ok=True)
+
+
+@dataclass
+class InboxDispatcher:
+    """Send each inbox event to the pipeline of the job that reads its webhook source."""
+
+    pipelines: dict[str, InboxPipeline]  # by source (connector) name
+
+    @classmethod
+    def for_project(
+        cls, wiring: Wiring, factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
+    ) -> InboxDispatcher:
+        """One pipeline per job that reads a form (webhook) connector."""
+        pipelines: dict[str, InboxPipeline] = {}
+        for job in wiring.project.jobs:
+            for source in job.sources:
+                config = wiring.project.connectors.get(source.connector)
+                if config is not None and config.type == "forms":
+                    pipelines.setdefault(
+                        source.connector, InboxPipeline(wiring, factory, job.name, clock)
+                    )
+        return cls(pipelines)
+
+    def process(self, events: list[InboxEvent]) -> list[ProcessOutcome]:
+        """Route ``events`` by source; events of unknown sources fail for good."""
+        outcomes: dict[int, ProcessOutcome] = {}
+        by_source: dict[str, list[InboxEvent]] = {}
+        for event in events:
+            by_source.setdefault(event.source, []).append(event)
+        for source, batch in by_source.items():
+            pipeline = self.pipelines.get(source)
+            if pipeline is None:
+                for event in batch:
+                    outcomes[event.id] = ProcessOutcome(
+                        event.id,
+                        ok=False,
+                        retryable=False,
+                        error=f"no job reads webhook source {source!r}",
+                    )
+                continue
+            for outcome in pipeline.process(batch):
+                outcomes[outcome.id] = outcome
+        return [outcomes[e.id] for e in events]
