@@ -246,14 +246,14 @@ def _check_settings(
     except ValidationError as error:
         reporter.add_validation(where, error)
         return
-    for path in _literal_secrets(validated, ()):
+    for path in literal_secret_paths(validated, ()):
         reporter.add(
             (*where, *path),
             "secrets must be references (${VAR}, env:NAME or file:/path), not literal values",
         )
 
 
-def _literal_secrets(value: Any, path: Path_) -> Iterator[Path_]:
+def literal_secret_paths(value: Any, path: Path_) -> Iterator[Path_]:
     """Yield the paths of SecretStr values that hold a literal instead of a reference."""
     if isinstance(value, SecretStr):
         text = value.get_secret_value()
@@ -261,10 +261,10 @@ def _literal_secrets(value: Any, path: Path_) -> Iterator[Path_]:
             yield path
     elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
-            yield from _literal_secrets(getattr(value, name), (*path, name))
+            yield from literal_secret_paths(getattr(value, name), (*path, name))
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _literal_secrets(item, (*path, str(key)))
+            yield from literal_secret_paths(item, (*path, str(key)))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _literal_secrets(item, (*path, index))
+            yield from literal_secret_paths(item, (*path, index))

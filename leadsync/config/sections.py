@@ -10,21 +10,22 @@ from importlib import import_module
 
 from leadsync.config.loader import SectionValidator
 
-# Each entry names a module that exposes ``check_project(project)`` yielding (path, message).
-_SECTION_MODULES = (
-    "leadsync.sync.matching.config_check",
-    "leadsync.sync.policy_config_check",
-    "leadsync.sync.routing.config_check",
+# (module, function) pairs; each function takes the project and yields (path, message).
+_SECTION_CHECKS = (
+    ("leadsync.sync.config_checks", "check_matching"),
+    ("leadsync.sync.config_checks", "check_policy"),
+    ("leadsync.sync.config_checks", "check_server"),
+    ("leadsync.sync.routing.config_check", "check_project"),
 )
 
 
 def section_checks() -> Iterable[SectionValidator]:
     """Return the section validators that are installed."""
     checks: list[SectionValidator] = []
-    for name in _SECTION_MODULES:
+    for module_name, function in _SECTION_CHECKS:
         try:
-            module = import_module(name)
+            module = import_module(module_name)
         except ModuleNotFoundError:
             continue
-        checks.append(module.check_project)
+        checks.append(getattr(module, function))
     return checks
