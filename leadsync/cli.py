@@ -17,6 +17,7 @@ from leadsync.commands.connectors import connectors_app
 from leadsync.commands.demo import demo
 from leadsync.commands.dlq import dlq_app
 from leadsync.commands.explain import explain
+from leadsync.commands.mapping import map_app
 from leadsync.commands.output import Output, state
 from leadsync.commands.project import config_app, init, validate
 from leadsync.commands.review import review_app
@@ -81,6 +82,7 @@ app.command()(demo)
 app.command()(worker)
 app.command()(serve)
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(map_app, name="map")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,20 +37,35 @@ def init(
         out.console.print(f"wrote {path}; next: [bold]leadsync validate -c {path}[/bold]")
 
 
-def validate(ctx: typer.Context) -> None:
-    """Check the project file and report every problem with its line; exit 2 if any."""
+def validate(
+    ctx: typer.Context,
+    online: Annotated[
+        bool, typer.Option("--online", help="Also describe each target and check its mapping.")
+    ] = False,
+) -> None:
+    """Check the project file and its mappings; report every problem with its line; exit 2."""
     out = state(ctx)
     path = config_path(ctx)
-    _project, issues = validate_file(path, section_checks())
+    project, issues = validate_file(path, section_checks())
+    problems = [str(issue) for issue in issues]
+    if project is not None and not issues:
+        from leadsync.sync.mapcheck import check_mappings
+        from leadsync.sync.wiring import Wiring
+
+        wiring = Wiring(project, base_dir=path.parent)
+        try:
+            problems.extend(check_mappings(wiring, online=online))
+        finally:
+            wiring.close()
     if out.json_mode:
-        out.emit({"file": str(path), "valid": not issues, "issues": [i.__dict__ for i in issues]})
-    elif issues:
-        for issue in issues:
-            out.console.print(str(issue), markup=False, soft_wrap=True)
-        out.console.print(f"{len(issues)} problem(s) found", style="red")
+        out.emit({"file": str(path), "valid": not problems, "issues": problems})
+    elif problems:
+        for problem in problems:
+            out.console.print(problem, markup=False, soft_wrap=True)
+        out.console.print(f"{len(problems)} problem(s) found", style="red")
     else:
         out.console.print(f"{path}: valid", style="green")
-    if issues:
+    if problems:
         raise typer.Exit(int(Exit.USAGE))
 
 
