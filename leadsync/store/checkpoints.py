@@ -78,3 +78,19 @@ def save(
     row.seen_at_cursor = sorted(watermark.seen)
     row.fencing = lease.fencing
     row.updated_at = now
+
+
+def save_unfenced(
+    session: Session, job: str, connector: str, obj: str, watermark: Watermark, *, now: datetime
+) -> None:
+    """Store ``watermark`` for a reader that holds no job lease (the webhook path's refresh).
+
+    Such a reader keeps its own ``job`` key, so it never competes with a leased run's mark.
+    """
+    row = session.get(Checkpoint, (job, connector, obj))
+    if row is None:
+        row = Checkpoint(job=job, connector=connector, object=obj, fencing=0)
+        session.add(row)
+    row.cursor = watermark.cursor
+    row.seen_at_cursor = sorted(watermark.seen)
+    row.updated_at = now

@@ -8,6 +8,7 @@ and a burst is handled as one batch per claim.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadsync.config.project import SourceRef
-from leadsync.connectors.base import Record
+from leadsync.connectors.base import Record, Source
 from leadsync.connectors.forms.payloads import payload_to_record
 from leadsync.errors import LeadsyncError, RejectedRecordError, RetryableError
 from leadsync.server.consumer import ProcessOutcome
@@ -23,6 +24,7 @@ from leadsync.store.checkpoints import Watermark
 from leadsync.store.models import InboxEvent
 from leadsync.sync.batch import SourceBatch, run_batch
 from leadsync.sync.context import RunContext
+from leadsync.sync.refresh import refresh_target
 from leadsync.sync.runner import utcnow
 from leadsync.sync.setup import build_context
 from leadsync.sync.wiring import Wiring
@@ -44,7 +46,9 @@ class InboxPipeline:
     factory: sessionmaker[Session]
     job_name: str
     clock: Callable[[], datetime] = utcnow
+    refresh_every: float = 30.0  # seconds between incremental pulls of the target
     _ctx: RunContext | None = None
+    _refreshed_at: float = float("-inf")
 
     def context(self) -> RunContext:
         """The warm run context (built on first use)."""
@@ -61,9 +65,20 @@ class InboxPipeline:
             )
         return self._ctx
 
+    def refresh(self, *, force: bool = False) -> None:
+        """Pull the target's recent changes into the golden records (match before create)."""
+        ctx = self.context()
+        now = time.monotonic()
+        if not force and now - self._refreshed_at < self.refresh_every:
+            return
+        if isinstance(ctx.target.connector, Source):
+            refresh_target(ctx, ctx.target.connector)
+        self._refreshed_at = now
+
     def process(self, events: list[InboxEvent]) -> list[ProcessOutcome]:
         """Run ``events`` through the pipeline; one outcome per event."""
         ctx = self.context()
+        self.refresh()
         outcomes: dict[int, ProcessOutcome] = {}
         grouped: dict[str, list[tuple[InboxEvent, Record]]] = {}
         for event in events:

@@ -22,7 +22,9 @@ REFRESH_BATCH = 1_000
 def refresh_target(ctx: RunContext, connector: Source) -> None:
     """Read the target object's changes since the last refresh into golden leads."""
     target = ctx.target
-    mark = checkpoints.load(ctx.factory, ctx.job.name, target.name, target.object)
+    # A reader without a lease (the webhook path) keeps a watermark of its own.
+    job_key = ctx.job.name if ctx.lease is not None else f"{ctx.job.name}@inbox"
+    mark = checkpoints.load(ctx.factory, job_key, target.name, target.object)
     key_field = None if target.key_is_natural else target.key_field
     records = (
         r
@@ -47,6 +49,10 @@ def refresh_target(ctx: RunContext, connector: Source) -> None:
             if ctx.lease is not None and not ctx.dry_run:
                 checkpoints.save(
                     session, ctx.lease, target.name, target.object, mark, now=ctx.clock()
+                )
+            elif not ctx.dry_run:
+                checkpoints.save_unfenced(
+                    session, job_key, target.name, target.object, mark, now=ctx.clock()
                 )
             if ctx.dry_run:
                 session.rollback()
