@@ -111,7 +111,10 @@ def _submitted_at(payload: Mapping[str, Any]) -> datetime | None:
         if isinstance(value, int | float):
             # HubSpot sends epoch milliseconds; anything this large cannot be seconds.
             seconds = value / 1000 if value > 10**11 else value
-            return datetime.fromtimestamp(seconds, UTC)
+            try:
+                return datetime.fromtimestamp(seconds, UTC)
+            except (OverflowError, OSError, ValueError):
+                continue  # out of range: fall back to the receive time
         if isinstance(value, str):
             try:
                 return _as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
