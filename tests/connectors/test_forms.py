@@ -150,3 +150,10 @@ class TestFormsConformance(SourceContract):
     @pytest.fixture
     def harness(self, connector: FormsConnector) -> FormsHarness:
         return FormsHarness(connector)
+
+
+@pytest.mark.parametrize("stamp", [1e300, float("inf"), 10**30], ids=["huge", "inf", "int"])
+def test_out_of_range_submission_time_falls_back_to_receive_time(stamp: float) -> None:
+    received = datetime(2026, 1, 2, tzinfo=UTC)
+    record = payload_to_record({"submittedAt": stamp, "email": "a@b.example"}, received_at=received)
+    assert record.updated_at == received

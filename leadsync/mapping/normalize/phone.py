@@ -1,0 +1,110 @@
+"""Phone number normalisation to E.164 with phonenumbers."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import PhoneMetadata, PhoneNumber
+
+from leadsync.mapping.normalize._text import clean_text
+
+_MAX_INPUT = 64  # the library refuses more than 250 chars anyway; real numbers are far shorter
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def _direct(text: str) -> PhoneNumber | None:
+    """Build the number for ``+<digits>`` without the general parser, when that is exact.
+
+    The parser would split off the country code the same way (codes are prefix-free) and
+    change the rest only for leading zeros or a national prefix, which are left to it.
+    """
+    digits = text[1:]
+    for size in (1, 2, 3):
+        code = int(digits[:size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    national = digits[size:]
+    region = phonenumbers.region_code_for_country_code(code)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+    if metadata is None or national.startswith("0"):
+        return None
+    prefix = metadata.national_prefix_for_parsing
+    if prefix and re.match(prefix, national):
+        return None
+    return PhoneNumber(country_code=code, national_number=int(national))
+
+
+def _parse(raw: str | None, default_region: str | None) -> phonenumbers.PhoneNumber | None:
+    text = clean_text(raw)
+    if text is None or len(text) > _MAX_INPUT:
+        return None
+    region = default_region.upper() if default_region else None
+    if text.startswith("00") and not text.startswith("000"):
+        # International call prefix used across Europe: "0044 20..." means "+44 20...".
+        text = "+" + text[2:]
+    try:
+        return phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+@lru_cache(maxsize=65536)
+def phone_e164(raw: str | None, default_region: str | None = "US") -> str | None:
+    """Return ``raw`` as an E.164 number (``+14155550123``), or None when unusable.
+
+    Numbers without a ``+`` country prefix are read in ``default_region``. Only numbers
+    valid in their country's numbering plan are accepted (extensions are dropped), so a
+    national number read in the wrong region gives None rather than a wrong number.
+
+    Args:
+        raw: The number as typed.
+        default_region: ISO 3166-1 alpha-2 region for national-format numbers.
+
+    Returns:
+        The E.164 string, or None.
+    """
+    if isinstance(raw, str) and _E164.fullmatch(raw):
+        number = _direct(raw)
+        if number is not None and phonenumbers.is_valid_number(number):
+            return raw
+    number = _parse(raw, default_region)
+    if number is None or not phonenumbers.is_valid_number(number):
+        return None
+    formatted: str = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return formatted
+
+
+def is_valid_phone(raw: str | None, default_region: str | None = "US") -> bool:
+    """Return True when ``raw`` is a number assigned in its country's numbering plan.
+
+    Args:
+        raw: The number as typed.
+        default_region: ISO 3166-1 alpha-2 region for national-format numbers.
+
+    Returns:
+        Whether the number is valid.
+    """
+    number = _parse(raw, default_region)
+    return number is not None and phonenumbers.is_valid_number(number)
+
+
+def phone_region(e164: str | None) -> str | None:
+    """Return the alpha-2 region a number belongs to (``+44...`` gives ``GB``).
+
+    Args:
+        e164: A number, ideally already in E.164.
+
+    Returns:
+        The region code, or None when unknown.
+    """
+    number = _parse(e164, None)
+    if number is None:
+        return None
+    region: str | None = phonenumbers.region_code_for_number(number)
+    return region if region and region != "ZZ" else None
