@@ -221,7 +221,8 @@ class RoutingAssignment(Base):
     rule: Mapped[str] = mapped_column(String(128))
     day: Mapped[str] = mapped_column(String(10))
     at: Mapped[datetime] = mapped_column(Stamp)
-    first_response_due: Mapped[datetime | None] = mapped_column(Stamp)
+    first_response_due: Mapped[datetime | None] = mapped_column(Stamp, index=True)
+    responded_at: Mapped[datetime | None] = mapped_column(Stamp)
     escalated_at: Mapped[datetime | None] = mapped_column(Stamp)
 
 

@@ -16,7 +16,8 @@ from leadsync.config.project import Project
 from leadsync.config.yaml_lines import Path_
 
 
-def _errors(model: type[BaseModel], data: Any, prefix: Path_) -> Iterator[tuple[Path_, str]]:
+def model_errors(model: type[BaseModel], data: Any, prefix: Path_) -> Iterator[tuple[Path_, str]]:
+    """Yield ``(path, message)`` for every validation error of ``data`` against ``model``."""
     try:
         model.model_validate(data)
     except ValidationError as error:
@@ -29,7 +30,7 @@ def check_matching(project: Project) -> Iterable[tuple[Path_, str]]:
     """The ``matching`` section against :class:`MatchSettings`."""
     from leadsync.sync.matching import MatchSettings
 
-    return list(_errors(MatchSettings, project.matching, ("matching",)))
+    return list(model_errors(MatchSettings, project.matching, ("matching",)))
 
 
 def check_policy(project: Project) -> Iterable[tuple[Path_, str]]:
@@ -39,8 +40,8 @@ def check_policy(project: Project) -> Iterable[tuple[Path_, str]]:
     if not project.policy:
         return []
     if "objects" in project.policy:
-        return list(_errors(SurvivorshipPolicy, project.policy, ("policy",)))
-    return list(_errors(ObjectPolicy, project.policy, ("policy",)))
+        return list(model_errors(SurvivorshipPolicy, project.policy, ("policy",)))
+    return list(model_errors(ObjectPolicy, project.policy, ("policy",)))
 
 
 def check_server(project: Project) -> Iterable[tuple[Path_, str]]:
@@ -49,7 +50,7 @@ def check_server(project: Project) -> Iterable[tuple[Path_, str]]:
 
     if not project.server:
         return []
-    problems = list(_errors(ServerSettings, project.server, ("server",)))
+    problems = list(model_errors(ServerSettings, project.server, ("server",)))
     if not problems:
         settings = ServerSettings.model_validate(project.server)
         problems = [

@@ -13,7 +13,7 @@ from leadsync.config import JobConfig
 from leadsync.connectors.base import Destination, Owner
 from leadsync.mapping import Mapping
 from leadsync.store.leases import Lease
-from leadsync.sync.matching import MatchIndex
+from leadsync.sync.matching import AccountIndex, MatchIndex
 from leadsync.sync.plan import RunStats
 from leadsync.sync.policy import ObjectPolicy
 
@@ -33,6 +33,9 @@ class TargetInfo:
     key_is_natural: bool
     owners: dict[str, Owner] = field(default_factory=dict)  # by lower-cased email
     owners_by_id: dict[str, Owner] = field(default_factory=dict)
+    canonical_of: dict[str, str] = field(default_factory=dict)  # target field -> canonical path
+    accounts: AccountIndex | None = None  # the target's companies, for account-based routing
+    account_owners: dict[str, str] = field(default_factory=dict)  # account key -> owner email
 
 
 @dataclass

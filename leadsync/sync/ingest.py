@@ -35,6 +35,7 @@ class Touched:
     reasons: list[str] = field(default_factory=list)
     decisions: list[FieldDiff] = field(default_factory=list)
     created: bool = False
+    route_rule: str | None = None
 
 
 @dataclass

@@ -1,7 +1,8 @@
-"""Plan the target side of a batch: route owners, apply stage gates, diff against the target."""
+"""Plan the target side of a batch: score, gate, route owners, diff against the target."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,91 +16,126 @@ from leadsync.sync.plan import Change, FieldDiff
 from leadsync.sync.values import blank, same_value
 
 
+@dataclass
+class _Draft:
+    touched: Touched
+    change: Change
+    desired: dict[str, Any]
+    snapshot: dict[str, Any]
+
+
 def plan(
     ctx: RunContext, session: Session, ingested: Ingested
 ) -> tuple[list[Change], dict[int, dict[str, Any]]]:
     """Return one change per golden lead the batch touched, and their target snapshots."""
     target = ctx.target
-    ids = [gid for gid in ingested.touched]
-    existing = golden.identities_of(session, ids, target.name)
-    changes, snapshots = [], {}
+    existing = golden.identities_of(session, list(ingested.touched), target.name)
+    changes: list[Change] = []
+    snapshots: dict[int, dict[str, Any]] = {}
+    drafts: list[_Draft] = []
     for gid, touched in ingested.touched.items():
         identity = existing.get(gid)
+        target_id = identity.external_id if identity else None
         if identity is not None and identity.deleted:
             reason = f"deleted in {target.name}: not recreated"
-            changes.append(
-                Change(touched.sources, gid, "skip", reason, target_id=identity.external_id)
-            )
+            changes.append(Change(touched.sources, gid, "skip", reason, target_id=target_id))
             continue
-        snapshot: dict[str, Any] = dict(identity.snapshot or {}) if identity else {}
-        snapshots[gid] = snapshot
-        change = _plan_one(ctx, touched, identity.external_id if identity else None, snapshot)
-        changes.append(change)
+        snapshots[gid] = dict(identity.snapshot or {}) if identity else {}
+        draft = _draft(ctx, touched, target_id, snapshots[gid])
+        changes.append(draft.change)
+        if draft.change.action != "review":
+            drafts.append(draft)
+    _route(ctx, [d for d in drafts if _needs_owner(ctx, d)])
+    for draft in drafts:
+        _finish(ctx, draft)
     return changes, snapshots
 
 
-def _plan_one(
+def _draft(
     ctx: RunContext, touched: Touched, target_id: str | None, snapshot: dict[str, Any]
-) -> Change:
-    target = ctx.target
-    gid = touched.golden_id
-    desired = {k: v for k, v in target.mapping.to_target(touched.lead).items() if not blank(v)}
+) -> _Draft:
+    if ctx.router is not None:
+        touched.lead = ctx.router.qualify(touched.lead)
+    mapped = ctx.target.mapping.to_target(touched.lead)
+    desired = {k: v for k, v in mapped.items() if not blank(v)}
     reason = "; ".join(dict.fromkeys(touched.reasons))
-    change = Change(touched.sources, gid, "skip", reason, target_id=target_id)
+    change = Change(touched.sources, touched.golden_id, "skip", reason, target_id=target_id)
     blocked = _gate(ctx, touched.lead)
     if blocked:
         change.action, change.reason = "review", f"stage gate: missing {', '.join(blocked)}"
         change.missing = blocked
-        return change
-    owner_field = target.owner_field
-    if owner_field and ctx.router is not None and blank(snapshot.get(owner_field)):
-        _route(ctx, touched.lead, gid, desired, change)
-    if target_id is None:
+    return _Draft(touched, change, desired, snapshot)
+
+
+def _needs_owner(ctx: RunContext, draft: _Draft) -> bool:
+    owner_field = ctx.target.owner_field
+    if owner_field is None or ctx.router is None:
+        return False
+    return blank(draft.snapshot.get(owner_field))
+
+
+def _finish(ctx: RunContext, draft: _Draft) -> None:
+    target, change, desired = ctx.target, draft.change, draft.desired
+    gid = change.golden_id
+    if change.target_id is None:
         if not target.key_is_natural and target.key_field and gid is not None:
             desired[target.key_field] = golden_key(gid)
         change.action, change.fields = "create", desired
-        change.diffs = [FieldDiff(k, None, v, *_decider(touched, k)) for k, v in desired.items()]
-        return change
+        change.diffs = [_diff(ctx, draft.touched, k, None, v) for k, v in desired.items()]
+        return
+    snapshot = draft.snapshot
     changed = {k: v for k, v in desired.items() if not same_value(snapshot.get(k), v)}
     if not changed:
-        change.reason = f"{reason}; unchanged in {target.name}"
-        return change
+        change.reason = f"{change.reason}; unchanged in {target.name}"
+        return
     change.action, change.fields = "update", changed
-    change.diffs = [
-        FieldDiff(k, snapshot.get(k), v, *_decider(touched, k)) for k, v in changed.items()
-    ]
-    return change
+    change.diffs = [_diff(ctx, draft.touched, k, snapshot.get(k), v) for k, v in changed.items()]
 
 
-def _decider(touched: Touched, target_field: str) -> tuple[str | None, str | None]:
-    # Target field names differ from canonical ones; report the newest decision on a field of
-    # the same name when the mapping is one-to-one, else leave it to the audit trail.
-    for diff in reversed(touched.decisions):
-        if diff.field.lower() == target_field.lower():
-            return diff.system, diff.rule
-    return None, None
+def _diff(ctx: RunContext, touched: Touched, target_field: str, old: Any, new: Any) -> FieldDiff:
+    """A target field's change with the system and rule that decided its canonical value."""
+    path = ctx.target.canonical_of.get(target_field)
+    for decision in reversed(touched.decisions):
+        if path is not None and decision.field == path:
+            return FieldDiff(target_field, old, new, decision.system, decision.rule)
+    if target_field == ctx.target.owner_field:
+        return FieldDiff(target_field, old, new, "routing", touched.route_rule)
+    return FieldDiff(target_field, old, new)
 
 
 def _gate(ctx: RunContext, lead: Lead) -> list[str]:
     if ctx.router is None or lead.stage is None:
         return []
-    check = getattr(ctx.router, "check_gate", None)
-    if check is None:
-        return []
-    result = check(lead, lead.stage)
+    result = ctx.router.check_gate(lead, lead.stage)
     return [] if result.allowed else list(result.missing_fields)
 
 
-def _route(
-    ctx: RunContext, lead: Lead, gid: int | None, desired: dict[str, Any], change: Change
-) -> None:
-    target = ctx.target
-    if gid is None or ctx.dry_run and not hasattr(ctx.router, "preview"):
-        return
+def _route(ctx: RunContext, drafts: list[_Draft]) -> None:
+    """Assign owners to every draft at once (one cursor lock per team per batch)."""
     router: Any = ctx.router
-    route = router.preview if ctx.dry_run else router.route
-    assignment = route(lead, lead_key=golden_key(gid))
-    if assignment is None:
+    drafts = [d for d in drafts if d.change.golden_id is not None]
+    if router is None or not drafts:
         return
-    desired[target.owner_field or ""] = assignment.owner.id
-    change.owner_email, change.route_rule = assignment.owner.email, assignment.rule
+    items = [
+        (d.touched.lead, golden_key(d.change.golden_id or 0), _account_owner(ctx, d.touched.lead))
+        for d in drafts
+    ]
+    if ctx.dry_run:
+        assignments = [router.preview(lead, lead_key=key, account_owner_email=acc)
+                       for lead, key, acc in items]  # fmt: skip
+    else:
+        assignments = router.route_many(items)
+    for draft, assignment in zip(drafts, assignments, strict=True):
+        if assignment is None:
+            continue
+        draft.desired[ctx.target.owner_field or ""] = assignment.owner.id
+        draft.change.owner_email, draft.change.route_rule = assignment.owner.email, assignment.rule
+        draft.touched.route_rule = assignment.rule
+
+
+def _account_owner(ctx: RunContext, lead: Lead) -> str | None:
+    target = ctx.target
+    if target.accounts is None:
+        return None
+    found = target.accounts.match_lead(lead)
+    return target.account_owners.get(found.key) if found is not None else None

@@ -16,7 +16,9 @@ out-of-order or replayed updates can never move a record backwards:
 * ``custom.*`` and ``qualification.*`` are decided key by key (rule lookup: the dotted name,
   then ``custom``/``qualification``, then the default).
 
-A blank incoming value that is kept is not reported: the source simply did not send it.
+A field the incoming lead never set (absent from pydantic's ``model_fields_set``) is not
+decided at all, so ``always S`` clears a value only when S explicitly sends a blank. A blank
+incoming value that is kept is not reported as a decision.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from leadsync.errors import ConfigError
 from leadsync.mapping.model import Bant, Lead, Provenance, Stage, Touch
 from leadsync.sync.policy_rules import FieldContext, FieldRule, Verdict, evaluate, is_blank
 
+# Fields merged by fixed rules or key by key, not by a field rule.
 _SPECIAL = frozenset(
-    {
+    [
         "first_touch",
         "latest_touch",
         "stage",
@@ -43,7 +46,7 @@ _SPECIAL = frozenset(
         "deleted",
         "custom",
         "qualification",
-    }
+    ]
 )
 PLAIN_FIELDS: tuple[str, ...] = tuple(f for f in Lead.model_fields if f not in _SPECIAL)
 
@@ -155,10 +158,6 @@ class _Merge:
         if is_blank(inc) and is_blank(cur):
             return cur
         at, prov = self.time_of(name), self.prov.get(name)
-        if inc == cur:
-            if prov is None or (prov.system == self.system and at > prov.observed_at):
-                self.prov[name] = Provenance(system=self.system, observed_at=at)
-            return cur
         ctx = FieldContext(name, cur, inc, prov, self.system, at, self.policy.master)
         if self.create:
             verdict = Verdict(not is_blank(inc), "new record")
@@ -166,6 +165,12 @@ class _Merge:
             verdict = Verdict(False, f"stale: older than the value already seen from {self.system}")
         else:
             verdict = evaluate(rule, ctx)
+        if inc == cur:
+            # The same value confirmed by an observation that would have won: it now stands on
+            # that observation, so a later, weaker one cannot displace it.
+            if verdict.take:
+                self.prov[name] = Provenance(system=self.system, observed_at=at)
+            return cur
         return self.apply(name, cur, inc, verdict, rule.describe())
 
     def _stale(self, prov: Provenance | None, at: datetime) -> bool:
@@ -218,9 +223,13 @@ def merge(
         current or Lead(), incoming, incoming_system, observed_at, policy, create=current is None
     )
     base = state.cur
+    sent = incoming.model_fields_set
     for name in PLAIN_FIELDS:
-        rule = policy.rule_for(name)
-        state.values[name] = state.decide(name, getattr(base, name), getattr(incoming, name), rule)
+        cur, inc = getattr(base, name), getattr(incoming, name)
+        if name not in sent and is_blank(inc):
+            state.values[name] = cur  # not sent at all: nothing to decide, even for 'always'
+            continue
+        state.values[name] = state.decide(name, cur, inc, policy.rule_for(name))
     state.values["custom"] = _merge_custom(state, base.custom, incoming.custom)
     state.values["qualification"] = _merge_bant(state, base.qualification, incoming.qualification)
     _merge_touches(state, base, incoming)
@@ -230,7 +239,7 @@ def merge(
         "deleted",
         base.deleted,
         incoming.deleted,
-        incoming_system == policy.master
+        policy.master in (None, incoming_system)
         and not state._stale(state.prov.get("deleted"), observed_at),
         "only the master system deletes or restores",
     )

@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadsync.config import JobConfig
-from leadsync.mapping.model import Lead
+from leadsync.connectors.base import Source
+from leadsync.mapping.model import Account, Lead
+from leadsync.mapping.normalize import domain_from_website
 from leadsync.store.golden import iter_golden
 from leadsync.store.leases import Lease
 from leadsync.sync.context import RunContext, TargetInfo
 from leadsync.sync.ingest import index_key
-from leadsync.sync.matching import MatchIndex, MatchSettings
+from leadsync.sync.matching import AccountIndex, MatchIndex, MatchSettings
 from leadsync.sync.policy import ObjectPolicy
 from leadsync.sync.wiring import Wiring
 
@@ -48,6 +50,7 @@ def target_info(wiring: Wiring, job: JobConfig) -> TargetInfo:
     info = TargetInfo(
         job.target, job.object, connector, mapping, caps.owner_field, key_field, natural
     )
+    info.canonical_of = {w.target: w.path for w in mapping.writes}
     return info
 
 
@@ -86,5 +89,27 @@ def build_router(
     from leadsync.sync.routing import Router, RoutingConfig
 
     load_owners(target)
+    load_accounts(target)
     config = RoutingConfig.model_validate(section)
     return Router(config, factory, list(target.owners_by_id.values()), clock)
+
+
+def load_accounts(info: TargetInfo) -> None:
+    """Index the target's companies (names, domains, owners) for lead-to-account matching."""
+    spec = info.connector.capabilities.extra.get("accounts")
+    if not spec or not isinstance(info.connector, Source):
+        return
+    index = AccountIndex()
+    for record in info.connector.read(spec["object"]):
+        if record.deleted:
+            continue
+        fields = record.fields
+        website = fields.get(spec["website"])
+        domain = domain_from_website(str(website)) if website else None
+        name = fields.get(spec["name"])
+        key = f"{info.name}:{spec['object']}:{record.id}"
+        index.add(key, Account(name=name, domain=domain))
+        owner = info.owners_by_id.get(str(fields.get(spec["owner"]) or ""))
+        if owner is not None:
+            info.account_owners[key] = owner.email
+    info.accounts = index

@@ -41,7 +41,16 @@ class HubSpotConnector(Source, Destination):
         incremental_cursor="lastmodifieddate",
         deletes=True,
         owner_field="hubspot_owner_id",
-        extra={"search_page": reads.SEARCH_LIMIT, "search_cap": reads.SEARCH_CAP},
+        extra={
+            "search_page": reads.SEARCH_LIMIT,
+            "search_cap": reads.SEARCH_CAP,
+            "accounts": {
+                "object": "companies",
+                "name": "name",
+                "website": "domain",
+                "owner": "hubspot_owner_id",
+            },
+        },
     )
 
     def __init__(self, settings: HubSpotSettings, *, deps: ConnectorDeps | None = None) -> None:

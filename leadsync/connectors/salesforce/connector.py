@@ -39,6 +39,15 @@ class SalesforceConnector(Source, Destination):
         deletes=True,
         bulk=True,
         owner_field="OwnerId",
+        # How this CRM's companies look, so the engine can attach leads to accounts.
+        extra={
+            "accounts": {
+                "object": "Account",
+                "name": "Name",
+                "website": "Website",
+                "owner": "OwnerId",
+            }
+        },
     )
 
     def __init__(self, settings: SalesforceSettings, *, deps: ConnectorDeps | None = None) -> None:
