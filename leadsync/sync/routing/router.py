@@ -113,7 +113,7 @@ class Router:
     ) -> list[Assignment | None]:
         now = self.clock()
         known = routing_state.existing(session, [key for _, key, _ in items])
-        state = _TeamState(self, session, now, lock=persist)
+        state = TeamState(self, session, now, lock=persist)
         results: list[Assignment | None] = []
         for lead, key, account_owner in items:
             if key in known:
@@ -134,9 +134,7 @@ class Router:
             state.save()
         return results
 
-    def _decide(
-        self, lead: Lead, account_owner: str | None, state: _TeamState
-    ) -> Assignment | None:
+    def _decide(self, lead: Lead, account_owner: str | None, state: TeamState) -> Assignment | None:
         points, tier = score(lead, self.config.scoring, now=state.now)
         base = {"score": points, "tier": tier}
         if self.config.account_owner_first and account_owner:
@@ -168,7 +166,7 @@ class Router:
         account_owner: str | None,
         seen: dict[str, Any],
         tier: str | None,
-        state: _TeamState,
+        state: TeamState,
     ) -> Assignment | None:
         action = rule.assign
         if action.owner is not None:
@@ -181,7 +179,7 @@ class Router:
         owner = state.next_in(team_name, self.config.teams[team_name])
         return self._made(owner, rule.name, team_name, seen, tier, state) if owner else None
 
-    def _available(self, email: str, state: _TeamState) -> Owner | None:
+    def _available(self, email: str, state: TeamState) -> Owner | None:
         owner = self.by_email.get(email)
         return owner if owner is not None and owner.active else None
 
@@ -192,7 +190,7 @@ class Router:
         team: str | None,
         seen: dict[str, Any],
         tier: str | None,
-        state: _TeamState,
+        state: TeamState,
     ) -> Assignment:
         minutes = self.config.first_response_minutes.get(tier or "")
         due = state.now + timedelta(minutes=minutes) if minutes else None
@@ -218,7 +216,7 @@ class Router:
         )
 
 
-class _TeamState:
+class TeamState:
     """Cursor positions and daily counts of the teams one transaction assigns from."""
 
     def __init__(self, router: Router, session: Session, now: datetime, *, lock: bool) -> None:
@@ -241,10 +239,12 @@ class _TeamState:
         return None
 
     def count(self, email: str) -> None:
+        """Count one more assignment for ``email`` today (daily caps)."""
         counts = self._counts()
         counts[email.lower()] = counts.get(email.lower(), 0) + 1
 
     def save(self) -> None:
+        """Write the advanced cursor positions back to their (locked) rows."""
         for name, position in self.positions.items():
             self.rows[name].position = position
 
