@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -21,37 +22,61 @@ def field_value(lead: Lead, path: str) -> Any:
 
 def matches(when: When, lead: Lead, tier: str | None, seen: dict[str, Any]) -> bool:
     """True when every test in ``when`` holds; ``seen`` collects the values tested."""
-    checks = (
-        ("country", lead.country, when.countries, _in_upper),
-        ("region", lead.region, when.regions, _in_upper),
-        ("industry", lead.industry, when.industries, _in_folded),
-        ("tier", tier, when.tiers, _in_folded),
-        ("source", field_value(lead, "first_touch.source"), when.sources, _in_folded),
-        ("stage", lead.stage.value if lead.stage else None, [s.value for s in when.stages],
-         _in_folded),
-    )  # fmt: skip
-    for name, value, allowed, test in checks:
-        if allowed:
+    return _compiled(when)(lead, tier, seen)
+
+
+_Test = Callable[[Lead, str | None, dict[str, Any]], bool]
+_COMPILED: dict[int, tuple[When, _Test]] = {}
+
+
+def _compiled(when: When) -> _Test:
+    # Rules are evaluated for every lead: fold their lists into sets once per rule.
+    cached = _COMPILED.get(id(when))
+    if cached is not None and cached[0] is when:
+        return cached[1]
+    test = _compile(when)
+    _COMPILED[id(when)] = (when, test)
+    return test
+
+
+def _compile(when: When) -> _Test:
+    sets: list[tuple[str, Callable[[Lead, str | None], Any], set[str]]] = [
+        ("country", lambda lead, _t: lead.country, {c.upper() for c in when.countries}),
+        ("region", lambda lead, _t: lead.region, {r.upper() for r in when.regions}),
+        ("industry", lambda lead, _t: lead.industry, {i.casefold() for i in when.industries}),
+        ("tier", lambda _l, tier: tier, {t.casefold() for t in when.tiers}),
+        ("source", lambda lead, _t: lead.first_touch.source if lead.first_touch else None,
+         {s.casefold() for s in when.sources}),
+        ("stage", lambda lead, _t: lead.stage.value if lead.stage else None,
+         {s.value for s in when.stages}),
+    ]  # fmt: skip
+    active = [(name, get, allowed) for name, get, allowed in sets if allowed]
+    numeric: list[tuple[str, Callable[[Lead], Any], Band | None]] = [
+        ("employees", lambda lead: lead.employee_count, when.employees),
+        ("revenue", lambda lead: lead.annual_revenue, when.revenue),
+    ]
+    bands = [(name, read, band) for name, read, band in numeric if band is not None]
+    conditions = list(when.conditions)
+
+    def test(lead: Lead, tier: str | None, seen: dict[str, Any]) -> bool:
+        for name, get, allowed in active:
+            value = get(lead, tier)
             seen[name] = value
-            if not test(value, allowed):
+            if value is None or _fold(name, value) not in allowed:
                 return False
-    for name, value, band in (
-        ("employees", lead.employee_count, when.employees),
-        ("revenue", lead.annual_revenue, when.revenue),
-    ):
-        if band is not None:
+        for name, read, band in bands:
+            value = read(lead)
             seen[name] = value
             if not _in_band(value, band):
                 return False
-    return all(_condition(c, lead, seen) for c in when.conditions)
+        return all(_condition(c, lead, seen) for c in conditions)
+
+    return test
 
 
-def _in_upper(value: Any, allowed: list[str]) -> bool:
-    return value is not None and str(value).upper() in {a.upper() for a in allowed}
-
-
-def _in_folded(value: Any, allowed: list[str]) -> bool:
-    return value is not None and str(value).casefold() in {a.casefold() for a in allowed}
+def _fold(name: str, value: Any) -> str:
+    text = str(value)
+    return text.upper() if name in ("country", "region") else text.casefold()
 
 
 def _in_band(value: Any, band: Band) -> bool:

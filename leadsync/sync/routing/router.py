@@ -8,14 +8,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadsync.connectors.base import Owner
 from leadsync.errors import ConfigError
 from leadsync.mapping.model import Lead, Stage
-from leadsync.store import audit, routing_state
+from leadsync.store import routing_state
 from leadsync.store.engine import transaction
-from leadsync.store.models import RoutingAssignment
+from leadsync.store.golden import golden_id_from_key
+from leadsync.store.models import AuditEntry, RoutingAssignment
 from leadsync.sync.routing.conditions import matches
 from leadsync.sync.routing.config import Member, RoutingConfig, Rule, Team
 from leadsync.sync.routing.gates import GateResult, check_gate
@@ -98,8 +101,16 @@ class Router:
     def route_many(self, items: Sequence[Item]) -> list[Assignment | None]:
         """Assign many leads in one transaction (one cursor lock per team)."""
         self._require_valid_owners()
-        with transaction(self.factory) as session:
-            return self._assign(session, items, persist=True)
+        for attempt in range(3):
+            try:
+                with transaction(self.factory) as session:
+                    return self._assign(session, items, persist=True)
+            except IntegrityError:
+                # Another worker assigned one of these lead keys between our read and insert
+                # (possible only for leads no team lock covers): retry; they are now known.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _require_valid_owners(self) -> None:
         if not self._checked:
@@ -112,24 +123,34 @@ class Router:
         self, session: Session, items: Sequence[Item], *, persist: bool
     ) -> list[Assignment | None]:
         now = self.clock()
-        known = routing_state.existing(session, [key for _, key, _ in items])
         state = TeamState(self, session, now, lock=persist)
+        if persist:
+            # Lock first, read second: a batch that waited for another worker's cursor locks
+            # then sees that worker's assignments, so no lead key is assigned twice.
+            state.lock_all()
+        known = routing_state.existing(session, [key for _, key, _ in items])
         results: list[Assignment | None] = []
+        rows: list[dict[str, Any]] = []
+        whys: list[dict[str, Any]] = []
+        fresh: dict[str, Assignment | None] = {}
         for lead, key, account_owner in items:
             if key in known:
                 results.append(self._from_row(known[key]))
                 continue
+            if key in fresh:  # the same lead twice in one batch
+                results.append(fresh[key])
+                continue
             assignment = self._decide(lead, account_owner, state)
             results.append(assignment)
+            fresh[key] = assignment
             if assignment is not None and persist:
-                row = self._row(key, assignment, now)
-                session.add(row)
-                known[key] = row
+                rows.append(_row(key, assignment, now))
+                whys.append(_why(key, assignment, now))
                 state.count(assignment.owner.email)
-                audit.append(session, [audit.Event(
-                    "route", None, None, key, "owner", None, assignment.owner.email,
-                    assignment.rule, json.dumps(assignment.reason, default=str))],
-                    now=now, run_id=None)  # fmt: skip
+        if persist and rows:
+            # Core bulk inserts: ORM unit-of-work bookkeeping cost more than the routing itself.
+            session.execute(insert(RoutingAssignment), rows)
+            session.execute(insert(AuditEntry), whys)
         if persist:
             state.save()
         return results
@@ -196,13 +217,6 @@ class Router:
         due = state.now + timedelta(minutes=minutes) if minutes else None
         return Assignment(owner, rule, team, seen, due)
 
-    def _row(self, key: str, assignment: Assignment, now: datetime) -> RoutingAssignment:
-        return RoutingAssignment(
-            lead_key=key, team=assignment.team, owner=assignment.owner.email.lower(),
-            rule=assignment.rule, day=now.date().isoformat(), at=now,
-            first_response_due=assignment.first_response_due,
-        )  # fmt: skip
-
     def _from_row(self, row: RoutingAssignment) -> Assignment | None:
         owner = self.by_email.get(row.owner)
         if owner is None:
@@ -214,6 +228,25 @@ class Router:
             {"already assigned": row.at.isoformat()},
             row.first_response_due,
         )
+
+
+def _row(key: str, assignment: Assignment, now: datetime) -> dict[str, Any]:
+    """The ``routing_assignments`` row of one new assignment."""
+    return {
+        "lead_key": key, "team": assignment.team, "owner": assignment.owner.email.lower(),
+        "rule": assignment.rule, "day": now.date().isoformat(), "at": now,
+        "first_response_due": assignment.first_response_due,
+    }  # fmt: skip
+
+
+def _why(key: str, assignment: Assignment, now: datetime) -> dict[str, Any]:
+    """The audit row answering "why this owner?" for one assignment."""
+    return {
+        "at": now, "run_id": None, "golden_id": golden_id_from_key(key), "kind": "route",
+        "system": None,
+        "record": key, "field": "owner", "before": None, "after": assignment.owner.email,
+        "rule": assignment.rule, "detail": json.dumps(assignment.reason, default=str),
+    }  # fmt: skip
 
 
 class TeamState:
@@ -237,6 +270,11 @@ class TeamState:
                 self.positions[name] = position + step + 1
                 return owner
         return None
+
+    def lock_all(self) -> None:
+        """Lock every team's cursor, in name order, so concurrent workers never deadlock."""
+        for name, team in sorted(self.router.config.teams.items()):
+            self._position(name)
 
     def count(self, email: str) -> None:
         """Count one more assignment for ``email`` today (daily caps)."""
