@@ -47,7 +47,7 @@ def demo_project(
                 "lead": {
                     "master": "salesforce",
                     "fields": {
-                        "email": "most recent non-empty",
+                        "email": "prefer salesforce unless blank",
                         "phone": "most recent non-empty",
                         "title": "prefer hubspot unless blank",
                         "first_touch": "first touch wins",

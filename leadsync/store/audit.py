@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from leadsync.store.models import AuditEntry
@@ -28,16 +28,19 @@ class Event:
 
 
 def append(session: Session, events: list[Event], *, now: datetime, run_id: int | None) -> None:
-    """Add ``events`` to the trail in the caller's transaction."""
-    session.add_all(AuditEntry(at=now, run_id=run_id, **event.__dict__) for event in events)
+    """Add ``events`` to the trail in the caller's transaction (one multi-row insert)."""
+    if events:
+        session.execute(
+            insert(AuditEntry), [{"at": now, "run_id": run_id, **e.__dict__} for e in events]
+        )
 
 
 def for_golden(session: Session, golden_id: int, limit: int = 500) -> list[AuditEntry]:
-    """Return the trail of one golden lead, oldest first."""
+    """Return the trail of one golden lead, oldest first (routing entries name its key)."""
     return list(
         session.execute(
             select(AuditEntry)
-            .where(AuditEntry.golden_id == golden_id)
+            .where(or_(AuditEntry.golden_id == golden_id, AuditEntry.record == f"ls-{golden_id}"))
             .order_by(AuditEntry.id)
             .limit(limit)
         ).scalars()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadsync.connectors.base import Record
@@ -17,11 +18,11 @@ from leadsync.mapping.normalize import email_match_key
 from leadsync.store import audit, golden
 from leadsync.store.dead_letters import Failure
 from leadsync.store.golden import IdentityRef
-from leadsync.store.models import GoldenLead
+from leadsync.store.models import GoldenLead, Identity, ReviewItem
 from leadsync.sync.context import RunContext
 from leadsync.sync.plan import FieldDiff
 from leadsync.sync.policy import merge
-from leadsync.sync.review import accepted_match, propose
+from leadsync.sync.review import propose
 from leadsync.sync.values import jsonable, record_payload
 
 
@@ -48,6 +49,19 @@ class Ingested:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (record, why)
     deleted: list[str] = field(default_factory=list)
     matched: int = 0
+
+
+@dataclass
+class _Work:
+    """What one ingest call loads up front and writes at the end, so no query runs per record."""
+
+    known: dict[IdentityRef, Identity]
+    rows: dict[int, GoldenLead | golden.NewGolden]
+    accepted: dict[str, str]  # record -> index key a person accepted for it
+    ids: golden.GoldenIds
+    new: list[golden.NewGolden] = field(default_factory=list)
+    links: dict[IdentityRef, golden.Link] = field(default_factory=dict)
+    events: list[audit.Event] = field(default_factory=list)
 
 
 def index_key(golden_id: int) -> str:
@@ -80,13 +94,15 @@ def ingest(
     """
     out = Ingested()
     refs = [IdentityRef(system, obj, r.id) for r in records]
-    known = golden.find_identities(session, refs)
+    work = _load(session, refs, records)
     now = ctx.clock()
     for record, ref in zip(records, refs, strict=True):
-        identity = known.get(ref)
+        identity = work.known.get(ref)
         if record.deleted:
             if identity is not None:
                 identity.deleted = True
+                if ref in work.links:
+                    work.links[ref] = work.links[ref]._replace(deleted=True)
             out.deleted.append(str(ref))
             continue
         mapped = mapping.to_canonical(
@@ -101,13 +117,36 @@ def ingest(
             golden_id = golden.golden_id_from_key(str(record.fields.get(key_field) or ""))
             reason = "carries its golden key" if golden_id else ""
         if golden_id is None:
-            golden_id, reason = _match(ctx, session, out, ref, mapped.lead, record)
+            golden_id, reason = _match(ctx, session, out, work, ref, mapped.lead, record)
             if golden_id == -1:
                 continue
-        touched = _merge(ctx, session, out, system, record, mapped.lead, golden_id, reason)
+        touched = _merge(ctx, session, out, work, system, record, mapped.lead, golden_id, reason)
         snapshot = jsonable(dict(record.fields)) if keep_snapshot else None
-        golden.link(session, ref, touched.golden_id or 0, now=now, snapshot=snapshot)
+        work.links[ref] = golden.Link(touched.golden_id or 0, snapshot)
+    golden.insert_new(session, work.new)
+    golden.link_many(session, work.links, now=now, known=work.known)
+    if not ctx.dry_run:
+        audit.append(session, work.events, now=now, run_id=ctx.run_id)
     return out
+
+
+def _load(session: Session, refs: Sequence[IdentityRef], records: Sequence[Record]) -> _Work:
+    known = golden.find_identities(session, refs)
+    rows: dict[int, GoldenLead | golden.NewGolden] = {}
+    rows.update(golden.load_golden(session, (i.golden_id for i in known.values())))
+    unknown = sum(1 for r, ref in zip(records, refs, strict=True) if ref not in known)
+    keys = [str(r) for r in refs]
+    accepted: dict[str, str] = {}
+    for start in range(0, len(keys), 500):
+        found = session.execute(
+            select(ReviewItem.left_key, ReviewItem.right_key).where(
+                ReviewItem.kind == "match",
+                ReviewItem.status == "accepted",
+                ReviewItem.left_key.in_(keys[start : start + 500]),
+            )
+        )
+        accepted.update((left, right) for left, right in found)
+    return _Work(known, rows, accepted, golden.GoldenIds(session, unknown))
 
 
 def _map_failure(out: Ingested, ref: IdentityRef, record: Record, mapped: object) -> None:
@@ -131,9 +170,15 @@ def _map_failure(out: Ingested, ref: IdentityRef, record: Record, mapped: object
 
 
 def _match(
-    ctx: RunContext, session: Session, out: Ingested, ref: IdentityRef, lead: Lead, record: Record
+    ctx: RunContext,
+    session: Session,
+    out: Ingested,
+    work: _Work,
+    ref: IdentityRef,
+    lead: Lead,
+    record: Record,
 ) -> tuple[int | None, str]:
-    accepted = accepted_match(session, str(ref))
+    accepted = work.accepted.get(str(ref))
     if accepted is not None:
         return int(accepted[2:]), f"a person accepted the match with {accepted}"
     result = ctx.index.match(lead)
@@ -154,6 +199,7 @@ def _merge(
     ctx: RunContext,
     session: Session,
     out: Ingested,
+    work: _Work,
     system: str,
     record: Record,
     incoming: Lead,
@@ -161,10 +207,11 @@ def _merge(
     reason: str,
 ) -> Touched:
     now = ctx.clock()
-    row = session.get(GoldenLead, golden_id) if golden_id is not None else None
-    current = Lead.model_validate(row.data) if row is not None else None
+    row = _golden_row(session, work, golden_id)
     if golden_id is not None and golden_id in out.touched:
-        current = out.touched[golden_id].lead
+        current: Lead | None = out.touched[golden_id].lead
+    else:
+        current = Lead.model_validate(row.data) if row is not None else None
     outcome = merge(
         current, incoming, incoming_system=system, observed_at=record.updated_at, policy=ctx.policy
     )
@@ -172,7 +219,9 @@ def _merge(
     data = merged.model_dump(mode="json", exclude_defaults=True)
     created = row is None
     if row is None:
-        row = golden.create_golden(session, data, email_match_key(merged.email), now)
+        row = golden.NewGolden(work.ids.take(), data, email_match_key(merged.email), now)
+        work.rows[row.id] = row
+        work.new.append(row)
     elif outcome.changed:
         row.data, row.version, row.updated_at = data, row.version + 1, now
         row.email_key = email_match_key(merged.email)
@@ -181,30 +230,35 @@ def _merge(
     touched.lead = merged
     touched.sources.append(f"{system}:{record.object}:{record.id}")
     touched.reasons.append(reason or "new lead")
+    # ``after`` is the value kept; what came in (and lost, perhaps) is in the detail.
     diffs = [
-        FieldDiff(d.field, jsonable(d.old), jsonable(d.new), d.winner_system, d.rule)
+        FieldDiff(d.field, jsonable(d.old), jsonable(d.kept_value), d.winner_system, d.rule)
         for d in outcome.decisions
     ]
     touched.decisions.extend(diffs)
-    if not ctx.dry_run:
-        audit.append(
-            session,
-            [
-                audit.Event(
-                    "field",
-                    gid,
-                    system,
-                    touched.sources[-1],
-                    d.field,
-                    d.old,
-                    d.new,
-                    d.rule,
-                    f"winner: {d.system}",
-                )
-                for d in diffs
-            ],
-            now=now,
-            run_id=ctx.run_id,
+    source = touched.sources[-1]
+    work.events.extend(
+        audit.Event(
+            "field", gid, system, source, d.field, diff.old, diff.new, d.rule,
+            f"{system} sent {jsonable(d.new)!r}; kept {d.winner_system}'s value: {d.reason}"[:2000],
         )
+        for d, diff in zip(outcome.decisions, diffs, strict=True)
+    )  # fmt: skip
     ctx.index.update(index_key(gid), merged)
     return touched
+
+
+def _golden_row(
+    session: Session, work: _Work, golden_id: int | None
+) -> GoldenLead | golden.NewGolden | None:
+    if golden_id is None:
+        return None
+    row = work.rows.get(golden_id)
+    if row is None:
+        # A match found by the index (leads made in this batch are in work.rows already).
+        # No autoflush: pending changes are to other rows, and flushing them per match is slow.
+        with session.no_autoflush:
+            row = session.get(GoldenLead, golden_id)
+        if row is not None:
+            work.rows[golden_id] = row
+    return row

@@ -45,7 +45,7 @@ def plan(
         changes.append(draft.change)
         if draft.change.action != "review":
             drafts.append(draft)
-    _route(ctx, [d for d in drafts if _needs_owner(ctx, d)])
+    _route(ctx, session, [d for d in drafts if _needs_owner(ctx, d)])
     for draft in drafts:
         _finish(ctx, draft)
     return changes, snapshots
@@ -110,7 +110,7 @@ def _gate(ctx: RunContext, lead: Lead) -> list[str]:
     return [] if result.allowed else list(result.missing_fields)
 
 
-def _route(ctx: RunContext, drafts: list[_Draft]) -> None:
+def _route(ctx: RunContext, session: Session, drafts: list[_Draft]) -> None:
     """Assign owners to every draft at once (one cursor lock per team per batch)."""
     router: Any = ctx.router
     drafts = [d for d in drafts if d.change.golden_id is not None]
@@ -121,10 +121,13 @@ def _route(ctx: RunContext, drafts: list[_Draft]) -> None:
         for d in drafts
     ]
     if ctx.dry_run:
-        assignments = [router.preview(lead, lead_key=key, account_owner_email=acc)
-                       for lead, key, acc in items]  # fmt: skip
+        assignments = [
+            router.preview(lead, lead_key=key, account_owner_email=acc, session=session)
+            for lead, key, acc in items
+        ]
     else:
-        assignments = router.route_many(items)
+        # Same transaction as the golden records: on SQLite a second writer would deadlock.
+        assignments = router.route_many(items, session=session)
     for draft, assignment in zip(drafts, assignments, strict=True):
         if assignment is None:
             continue

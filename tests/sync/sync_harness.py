@@ -62,3 +62,13 @@ def wiring_for(crms: Crms, project: Project) -> Wiring:
         "hubspot": ConnectorDeps(retry=fast_retry(), sleep=lambda _s: None),
     }
     return Wiring(project, deps=deps)
+
+
+SF_WRITES = ("composite.create", "composite.update", "composite.upsert", "composite.delete",
+             "create.", "update.", "upsert.", "delete.", "bulk2.ingest.create")  # fmt: skip
+
+
+def sf_calls(crms: Crms, prefixes: tuple[str, ...] = SF_WRITES) -> int:
+    """API calls the Salesforce sandbox counted on endpoints starting with ``prefixes``."""
+    snapshot = crms.salesforce.calls.snapshot()
+    return sum(n for endpoint, (n, _) in snapshot.items() if endpoint.startswith(prefixes))

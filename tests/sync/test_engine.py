@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from sync_harness import Crms, project_for, wiring_for
+from sync_harness import Crms, project_for, sf_calls, wiring_for
 
 from leadsync.connectors.base import Destination, Owner, Source, WriteOp, WriteResult
 from leadsync.mapping.normalize import email_match_key
@@ -57,14 +57,6 @@ def _assert_no_duplicates_and_every_contact_synced(
     assert hubspot_goldens <= synced
 
 
-def _write_calls(crms: Crms) -> int:
-    return sum(
-        n
-        for endpoint, (n, _) in crms.salesforce.calls.snapshot().items()
-        if endpoint.split()[0] in {"POST", "PATCH", "PUT", "DELETE"} and "oauth2" not in endpoint
-    )
-
-
 def test_sync_matches_before_create_and_a_rerun_changes_nothing(
     crms: Crms, db_url: str, factory: sessionmaker[Session]
 ) -> None:
@@ -81,7 +73,7 @@ def test_sync_matches_before_create_and_a_rerun_changes_nothing(
     crms.salesforce.calls.reset()
     second = run_job(wiring, factory, "hs-to-sf")
     assert (second.stats.created, second.stats.updated, second.stats.failed) == (0, 0, 0)
-    assert _write_calls(crms) == 0
+    assert sf_calls(crms) == 0
     wiring.close()
 
 
@@ -98,7 +90,7 @@ def test_plan_writes_nothing_anywhere(
     creates = [c for c in report.changes if c.action == "create"]
     assert creates
     assert all(c.fields.get("LastName") for c in creates)
-    assert _write_calls(crms) == 0
+    assert sf_calls(crms) == 0
     assert len(_sf_leads(crms)) == before
     with factory() as session:
         assert session.execute(select(func.count()).select_from(GoldenLead)).scalar_one() == 0
