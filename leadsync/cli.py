@@ -14,6 +14,7 @@ import typer
 
 from leadsync import __version__
 from leadsync.commands.connectors import connectors_app
+from leadsync.commands.dedupe import dedupe
 from leadsync.commands.demo import demo
 from leadsync.commands.dlq import dlq_app
 from leadsync.commands.explain import explain
@@ -79,6 +80,7 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(review_app, name="review")
 app.command()(explain)
 app.command()(demo)
+app.command()(dedupe)
 app.command()(worker)
 app.command()(serve)
 app.add_typer(sandbox_app, name="sandbox")
