@@ -131,3 +131,36 @@ def sandbox_serve(
         _stop_on_signals(stop)
         while not stop.is_set():
             time.sleep(0.2)
+
+
+@sandbox_app.command("fault")
+def sandbox_fault(
+    ctx: typer.Context,
+    base_url: Annotated[str, typer.Argument(help="A sandbox's base URL (from sandbox serve).")],
+    kind: Annotated[
+        str, typer.Option(help="rate_limit, unavailable, timeout, drop or session_expired.")
+    ] = "rate_limit",
+    count: Annotated[int, typer.Option("--next", help="Fail the next N calls.")] = 0,
+    rate: Annotated[float, typer.Option(help="Fail this share of calls at random.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of the random failures.")] = 0,
+    retry_after: Annotated[float, typer.Option(help="Seconds a 429 asks to wait.")] = 1.0,
+    ca_bundle: Annotated[str | None, typer.Option(help="CA bundle of an HTTPS sandbox.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove every fault.")] = False,
+) -> None:
+    """Inject faults into a running sandbox (its /__sandbox__/faults control endpoint)."""
+    import requests
+
+    out = state(ctx)
+    body: dict[str, object] = {}
+    if count:
+        body["fail_next"] = {"n": count, "kind": kind, "retry_after": retry_after}
+    if rate:
+        body["random"] = {"rate": rate, "seed": seed, "kinds": [kind]}
+    with requests.Session() as http:
+        http.trust_env = False
+        http.verify = ca_bundle or True
+        url = f"{base_url.rstrip('/')}/__sandbox__/faults"
+        answer = http.delete(url, timeout=10) if clear else http.post(url, json=body, timeout=10)
+    if answer.status_code >= 400:
+        raise out.fail(f"sandbox refused: {answer.status_code} {answer.text[:200]}", Exit.USAGE)
+    out.console.print("faults cleared" if clear else f"faults set: {body}")
