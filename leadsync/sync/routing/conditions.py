@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from leadsync.mapping.model import Lead
-from leadsync.sync.routing.config import Band, Condition, When
+from leadsync.sync.routing.config import Band, Condition, Rule, When
 
 
 def field_value(lead: Lead, path: str) -> Any:
@@ -22,14 +22,15 @@ def field_value(lead: Lead, path: str) -> Any:
 
 def matches(when: When, lead: Lead, tier: str | None, seen: dict[str, Any]) -> bool:
     """True when every test in ``when`` holds; ``seen`` collects the values tested."""
-    return _compiled(when)(lead, tier, seen)
+    return compiled(when)(lead, tier, seen)
 
 
-_Test = Callable[[Lead, str | None, dict[str, Any]], bool]
-_COMPILED: dict[int, tuple[When, _Test]] = {}
+Test = Callable[[Lead, str | None, dict[str, Any]], bool]
+_COMPILED: dict[int, tuple[When, Test]] = {}
 
 
-def _compiled(when: When) -> _Test:
+def compiled(when: When) -> Test:
+    """``when`` as a function ``(lead, tier, seen) -> bool`` (built once per ``when``)."""
     # Rules are evaluated for every lead: fold their lists into sets once per rule.
     cached = _COMPILED.get(id(when))
     if cached is not None and cached[0] is when:
@@ -39,7 +40,7 @@ def _compiled(when: When) -> _Test:
     return test
 
 
-def _compile(when: When) -> _Test:
+def _compile(when: When) -> Test:
     sets: list[tuple[str, Callable[[Lead, str | None], Any], set[str]]] = [
         ("country", lambda lead, _t: lead.country, {c.upper() for c in when.countries}),
         ("region", lambda lead, _t: lead.region, {r.upper() for r in when.regions}),
@@ -50,7 +51,8 @@ def _compile(when: When) -> _Test:
         ("stage", lambda lead, _t: lead.stage.value if lead.stage else None,
          {s.value for s in when.stages}),
     ]  # fmt: skip
-    active = [(name, get, allowed) for name, get, allowed in sets if allowed]
+    active = [(name, get, allowed, _upper if name in ("country", "region") else _casefold)
+              for name, get, allowed in sets if allowed]  # fmt: skip
     numeric: list[tuple[str, Callable[[Lead], Any], Band | None]] = [
         ("employees", lambda lead: lead.employee_count, when.employees),
         ("revenue", lambda lead: lead.annual_revenue, when.revenue),
@@ -59,10 +61,10 @@ def _compile(when: When) -> _Test:
     conditions = list(when.conditions)
 
     def test(lead: Lead, tier: str | None, seen: dict[str, Any]) -> bool:
-        for name, get, allowed in active:
+        for name, get, allowed, fold in active:
             value = get(lead, tier)
             seen[name] = value
-            if value is None or _fold(name, value) not in allowed:
+            if value is None or fold(value) not in allowed:
                 return False
         for name, read, band in bands:
             value = read(lead)
@@ -74,9 +76,12 @@ def _compile(when: When) -> _Test:
     return test
 
 
-def _fold(name: str, value: Any) -> str:
-    text = str(value)
-    return text.upper() if name in ("country", "region") else text.casefold()
+def _upper(value: Any) -> str:
+    return str(value).upper()
+
+
+def _casefold(value: Any) -> str:
+    return str(value).casefold()
 
 
 def _in_band(value: Any, band: Band) -> bool:
@@ -105,3 +110,22 @@ def _condition(condition: Condition, lead: Lead, seen: dict[str, Any]) -> bool:
         return str(expected).casefold() in str(value).casefold()
     same = str(value).casefold() == str(expected).casefold()
     return same if op == "eq" else not same
+
+
+def country_index(
+    rules: list[tuple[Rule, Test]],
+) -> tuple[dict[str, list[tuple[Rule, Test]]], list[tuple[Rule, Test]]]:
+    """Index compiled rules by country: a lead only needs its country's rules, in order.
+
+    Returns:
+        Rules per (upper-case) country, and the rules that name no country.
+    """
+    anywhere = [item for item in rules if not item[0].when.countries]
+    countries = {c.upper() for rule, _ in rules for c in rule.when.countries}
+    by_country = {
+        country: [item for item in rules
+                  if not item[0].when.countries
+                  or country in {c.upper() for c in item[0].when.countries}]
+        for country in countries
+    }  # fmt: skip
+    return by_country, anywhere

@@ -91,11 +91,17 @@ class Team(_Strict):
 
 
 class ScoreRule(_Strict):
-    """Points for leads matching ``when`` (engagement signals live in ``custom`` fields)."""
+    """Points for leads matching ``when`` (engagement signals live in ``custom`` fields).
+
+    With ``per`` (a numeric field such as ``custom.email_clicks``) the rule is worth ``points``
+    for each unit of that signal, up to ``max_points``.
+    """
 
     name: str
-    when: When
+    when: When = Field(default_factory=When)
     points: int
+    per: str | None = None
+    max_points: int | None = None
 
 
 class Scoring(_Strict):

@@ -5,25 +5,26 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadsync.connectors.base import Owner
-from leadsync.errors import ConfigError
+from leadsync.errors import ConfigError, RetryableError
 from leadsync.mapping.model import Lead, Stage
 from leadsync.store import routing_state
 from leadsync.store.engine import transaction
 from leadsync.store.golden import golden_id_from_key
 from leadsync.store.models import AuditEntry, RoutingAssignment
-from leadsync.sync.routing.conditions import matches
+from leadsync.sync.routing.conditions import Test, compiled, country_index
 from leadsync.sync.routing.config import Member, RoutingConfig, Rule, Team
 from leadsync.sync.routing.gates import GateResult, check_gate
 from leadsync.sync.routing.rotation import slot_sequence
 from leadsync.sync.routing.scoring import is_mql, score
+from leadsync.sync.routing.teams import CountSnapshot, TeamState
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,30 @@ class Router:
         self.config, self.factory, self.clock = config, factory, clock
         self.by_email = {o.email.lower(): o for o in owners if o.email}
         self._checked = False
+        self._rules = [(rule, compiled(rule.when)) for rule in config.rules]
+        self._by_country, self._anywhere = country_index(self._rules)
+        self._layouts: dict[str, tuple[tuple[str, ...], dict[str, Member]]] = {}
+        self.count_snapshot: CountSnapshot | None = None
+        self.capped = frozenset(
+            m.email.lower()
+            for team in config.teams.values()
+            for m in team.members
+            if m.daily_cap is not None
+        )
+
+    def layout(self, name: str, team: Team) -> tuple[tuple[str, ...], dict[str, Member]]:
+        """A team's round-robin slot cycle (emails) and its members by email (cached)."""
+        found = self._layouts.get(name)
+        if found is None:
+            found = (slot_sequence(team.members), {m.email.lower(): m for m in team.members})
+            self._layouts[name] = found
+        return found
+
+    def candidates(self, lead: Lead) -> list[tuple[Rule, Test]]:
+        """The rules that may match ``lead``, in order: its country's and the country-free."""
+        if lead.country is None:
+            return self._anywhere
+        return self._by_country.get(str(lead.country).upper(), self._anywhere)
 
     def validate_owners(self) -> list[str]:
         """Name every configured owner who is unknown in the target or inactive."""
@@ -86,42 +111,80 @@ class Router:
         return check_gate(lead, stage, self.config.gates)
 
     def route(
-        self, lead: Lead, *, lead_key: str, account_owner_email: str | None = None
+        self,
+        lead: Lead,
+        *,
+        lead_key: str,
+        account_owner_email: str | None = None,
+        session: Session | None = None,
     ) -> Assignment | None:
         """Assign one lead (idempotent per ``lead_key``)."""
-        return self.route_many([(lead, lead_key, account_owner_email)])[0]
+        return self.route_many([(lead, lead_key, account_owner_email)], session=session)[0]
 
     def preview(
-        self, lead: Lead, *, lead_key: str, account_owner_email: str | None = None
+        self,
+        lead: Lead,
+        *,
+        lead_key: str,
+        account_owner_email: str | None = None,
+        session: Session | None = None,
     ) -> Assignment | None:
         """What :meth:`route` would do, without taking a slot or writing anything."""
-        with self.factory() as session:
-            return self._assign(session, [(lead, lead_key, account_owner_email)], persist=False)[0]
+        item = [(lead, lead_key, account_owner_email)]
+        if session is not None:
+            return self._assign(session, item, persist=False)[0][0]
+        with self.factory() as own:
+            return self._assign(own, item, persist=False)[0][0]
 
-    def route_many(self, items: Sequence[Item]) -> list[Assignment | None]:
-        """Assign many leads in one transaction (one cursor lock per team)."""
-        self._require_valid_owners()
+    def route_many(
+        self, items: Sequence[Item], *, session: Session | None = None
+    ) -> list[Assignment | None]:
+        """Assign many leads in one transaction (every team's cursor locked once, in order).
+
+        Args:
+            items: ``(lead, lead_key, matched account's owner email)`` triples.
+            session: The caller's open transaction, so the assignments commit (or roll back)
+                with the caller's other writes; without one the router commits on its own.
+        """
+        self._require_valid_owners(session)
+        if session is not None:
+            self.count_snapshot = None  # the caller may still roll back: nothing to reuse
+            try:
+                return self._assign(session, items, persist=True)[0]
+            except IntegrityError as error:
+                raise RetryableError("a lead key was assigned by another worker") from error
         for attempt in range(3):
             try:
-                with transaction(self.factory) as session:
-                    return self._assign(session, items, persist=True)
+                with transaction(self.factory) as own:
+                    results, counts = self._assign(own, items, persist=True)
+                self.count_snapshot = counts  # committed: the counts are current
+                return results
             except IntegrityError:
-                # Another worker assigned one of these lead keys between our read and insert
-                # (possible only for leads no team lock covers): retry; they are now known.
+                # Another worker assigned one of these keys between our read and our insert
+                # (only leads no team lock covers can race so): retry, they are known now.
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _require_valid_owners(self) -> None:
-        if not self._checked:
-            problems = self.validate_owners()
-            if problems:
-                raise ConfigError("; ".join(problems))
-            self._checked = True
+    def _require_valid_owners(self, session: Session | None) -> None:
+        if self._checked:
+            return
+        problems = self.validate_owners()
+        if problems:
+            raise ConfigError("; ".join(problems))
+        # Cursor rows exist before routing transactions lock them, so locking never has to
+        # insert (which could take locks out of name order). In the caller's transaction when
+        # there is one: on SQLite a second transaction would wait for the caller's own lock.
+        if session is not None:
+            routing_state.ensure_cursors(session, self.config.teams)
+        else:
+            with transaction(self.factory) as own:
+                routing_state.ensure_cursors(own, self.config.teams)
+        self._checked = True
 
     def _assign(
         self, session: Session, items: Sequence[Item], *, persist: bool
-    ) -> list[Assignment | None]:
+    ) -> tuple[list[Assignment | None], CountSnapshot | None]:
         now = self.clock()
         state = TeamState(self, session, now, lock=persist)
         if persist:
@@ -148,12 +211,13 @@ class Router:
                 whys.append(_why(key, assignment, now))
                 state.count(assignment.owner.email)
         if persist and rows:
-            # Core bulk inserts: ORM unit-of-work bookkeeping cost more than the routing itself.
-            session.execute(insert(RoutingAssignment), rows)
-            session.execute(insert(AuditEntry), whys)
+            # Table (Core) inserts: the ORM's bulk path costs more than the routing itself.
+            session.execute(_ASSIGNMENTS.insert(), rows)
+            session.execute(_AUDIT.insert(), whys)
         if persist:
             state.save()
-        return results
+            return results, state.snapshot()
+        return results, None
 
     def _decide(self, lead: Lead, account_owner: str | None, state: TeamState) -> Assignment | None:
         points, tier = score(lead, self.config.scoring, now=state.now)
@@ -169,9 +233,9 @@ class Router:
                     tier,
                     state,
                 )
-        for rule in self.config.rules:
+        for rule, test in self.candidates(lead):
             seen: dict[str, Any] = {}
-            if matches(rule.when, lead, tier, seen):
+            if test(lead, tier, seen):
                 assignment = self._apply(rule, account_owner, {**base, **seen}, tier, state)
                 if assignment is not None:
                     return assignment
@@ -230,6 +294,10 @@ class Router:
         )
 
 
+_ASSIGNMENTS = cast(Table, RoutingAssignment.__table__)
+_AUDIT = cast(Table, AuditEntry.__table__)
+
+
 def _row(key: str, assignment: Assignment, now: datetime) -> dict[str, Any]:
     """The ``routing_assignments`` row of one new assignment."""
     return {
@@ -242,76 +310,7 @@ def _row(key: str, assignment: Assignment, now: datetime) -> dict[str, Any]:
 def _why(key: str, assignment: Assignment, now: datetime) -> dict[str, Any]:
     """The audit row answering "why this owner?" for one assignment."""
     return {
-        "at": now, "run_id": None, "golden_id": golden_id_from_key(key), "kind": "route",
-        "system": None,
-        "record": key, "field": "owner", "before": None, "after": assignment.owner.email,
-        "rule": assignment.rule, "detail": json.dumps(assignment.reason, default=str),
+        "at": now, "golden_id": golden_id_from_key(key), "kind": "route", "record": key,
+        "field": "owner", "after": assignment.owner.email, "rule": assignment.rule,
+        "detail": json.dumps(assignment.reason, default=str),
     }  # fmt: skip
-
-
-class TeamState:
-    """Cursor positions and daily counts of the teams one transaction assigns from."""
-
-    def __init__(self, router: Router, session: Session, now: datetime, *, lock: bool) -> None:
-        self.router, self.session, self.now, self.lock = router, session, now, lock
-        self.positions: dict[str, int] = {}
-        self.rows: dict[str, Any] = {}
-        self.counts: dict[str, int] | None = None
-
-    def next_in(self, name: str, team: Team) -> Owner | None:
-        """The next eligible member of ``team`` (slots of ineligible members are skipped)."""
-        position = self._position(name)
-        slots = slot_sequence(team.members)
-        members = {m.email.lower(): m for m in team.members}
-        for step in range(len(slots)):
-            email = slots[(position + step) % len(slots)]
-            owner = self.router.by_email.get(email)
-            if owner is not None and owner.active and self._eligible(members[email]):
-                self.positions[name] = position + step + 1
-                return owner
-        return None
-
-    def lock_all(self) -> None:
-        """Lock every team's cursor, in name order, so concurrent workers never deadlock."""
-        for name, team in sorted(self.router.config.teams.items()):
-            self._position(name)
-
-    def count(self, email: str) -> None:
-        """Count one more assignment for ``email`` today (daily caps)."""
-        counts = self._counts()
-        counts[email.lower()] = counts.get(email.lower(), 0) + 1
-
-    def save(self) -> None:
-        """Write the advanced cursor positions back to their (locked) rows."""
-        for name, position in self.positions.items():
-            self.rows[name].position = position
-
-    def _position(self, name: str) -> int:
-        if name not in self.positions:
-            if self.lock:
-                row = routing_state.lock_cursor(self.session, name)
-            else:
-                from leadsync.store.models import RoutingCursor
-
-                row = self.session.get(RoutingCursor, name) or RoutingCursor(team=name, position=0)
-            self.rows[name] = row
-            self.positions[name] = row.position
-        return self.positions[name]
-
-    def _eligible(self, member: Member) -> bool:
-        today = self.now.date()
-        if any(a.start <= today <= a.end for a in member.out_of_office):
-            return False
-        if member.daily_cap is None:
-            return True
-        return self._counts().get(member.email.lower(), 0) < member.daily_cap
-
-    def _counts(self) -> dict[str, int]:
-        if self.counts is None:
-            emails = {m.email.lower() for t in self.router.config.teams.values() for m in t.members}
-            self.counts = routing_state.counts_on(self.session, emails, _day(self.now.date()))
-        return self.counts
-
-
-def _day(value: date) -> str:
-    return value.isoformat()

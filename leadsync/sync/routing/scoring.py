@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from leadsync.mapping.model import Lead
-from leadsync.sync.routing.conditions import matches
-from leadsync.sync.routing.config import Scoring
+from leadsync.sync.routing.conditions import field_value, matches
+from leadsync.sync.routing.config import ScoreRule, Scoring
 
 
 def score(lead: Lead, scoring: Scoring, *, now: datetime | None = None) -> tuple[int, str | None]:
@@ -15,11 +15,24 @@ def score(lead: Lead, scoring: Scoring, *, now: datetime | None = None) -> tuple
     Points come from every matching rule; with ``decay_per_day`` they shrink by that much per
     day since the latest touch. The tier is the one with the highest threshold reached.
     """
-    points = sum(rule.points for rule in scoring.rules if matches(rule.when, lead, None, {}))
+    points = sum(
+        _points(rule, lead) for rule in scoring.rules if matches(rule.when, lead, None, {})
+    )
     touched = lead.latest_touch.at if lead.latest_touch else None
     if scoring.decay_per_day and touched is not None and now is not None:
         points -= int(scoring.decay_per_day * max(0.0, (now - touched).total_seconds() / 86400))
     return points, tier_of(points, scoring)
+
+
+def _points(rule: ScoreRule, lead: Lead) -> int:
+    if rule.per is None:
+        return rule.points
+    units = field_value(lead, rule.per)
+    try:
+        earned = int(rule.points * float(units or 0))
+    except (TypeError, ValueError):  # a signal that is not a number earns nothing
+        return 0
+    return earned if rule.max_points is None else min(earned, rule.max_points)
 
 
 def tier_of(points: int, scoring: Scoring) -> str | None:

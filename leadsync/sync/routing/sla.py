@@ -11,6 +11,7 @@ locked and re-checked, so two workers sweeping at once never escalate the same l
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,9 +23,11 @@ from leadsync.store import audit, routing_state
 from leadsync.store.engine import transaction
 from leadsync.store.golden import golden_id_from_key
 from leadsync.store.models import RoutingAssignment
-from leadsync.sync.routing.router import Assignment, Router, TeamState
+from leadsync.sync.routing.router import Assignment, Router
+from leadsync.sync.routing.teams import TeamState
 
 RULE = "first-response SLA"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,8 +97,12 @@ class SpeedToLead:
             new_owner = self._reassign(session, row, now)
             done = replace(done, new_owner=new_owner, escalated_at=now)
             _record(session, row, done, now)
+        self.router.count_snapshot = None  # an owner changed: recount caps next time
         if self.notify is not None:
-            self.notify(done)
+            try:
+                self.notify(done)
+            except Exception:  # the breach is recorded; a failing hook must not stop the sweep
+                log.exception("SLA notification failed for %s", done.lead_key)
         owner = new_owner or self.router.by_email.get(row.owner)
         reason = {"previous_owner": done.previous_owner, "deadline": done.due.isoformat()}
         return done, Assignment(owner, RULE, row.team, reason, None) if owner else None
