@@ -14,6 +14,7 @@ from leadsync.store import checkpoints
 from leadsync.store.engine import transaction
 from leadsync.store.leases import guard
 from leadsync.sync.context import RunContext
+from leadsync.sync.escalation import record_responses, responded
 from leadsync.sync.ingest import ingest
 
 REFRESH_BATCH = 1_000
@@ -35,6 +36,7 @@ def refresh_target(ctx: RunContext, connector: Source) -> None:
         with transaction(ctx.factory) as session:
             if ctx.lease is not None and not ctx.dry_run:
                 guard(session, ctx.lease)
+            answered = responded(ctx, session, chunk)
             ingest(
                 ctx,
                 session,
@@ -57,3 +59,5 @@ def refresh_target(ctx: RunContext, connector: Source) -> None:
             if ctx.dry_run:
                 session.rollback()
         ctx.stats.target_refreshed += len(chunk)
+        # After the commit: the SLA store has transactions of its own.
+        record_responses(ctx, answered)

@@ -67,6 +67,10 @@ class Worker:
                 log.info("tick %s of %s skipped: the job is still running", fire_at, job.name)
             except LeadsyncError as exc:
                 log.error("job %s failed: %s", job.name, exc)
+            except Exception:
+                # One job's unexpected error (e.g. a database conflict) must not end the loop
+                # for every other job: the run row already says "failed", the next tick retries.
+                log.exception("job %s crashed", job.name)
         return reports
 
     def run(self, poll_seconds: float = 1.0) -> None:
