@@ -5,7 +5,10 @@ Measures, in one run:
   HTTP+TLS+framework floor;
 - Salesforce single-record create (POST /sobjects/Lead) and sObject Collections create of
   200 Leads per request;
-- HubSpot batch create of 100 contacts per request (when ``leadsync.sandbox.hubspot`` exists).
+- HubSpot batch create of 100 contacts per request (when ``leadsync.sandbox.hubspot`` exists);
+- the same two batch creates with the HTTP/TLS stack taken out: the ASGI app called in-process
+  (server CPU per request, i.e. the ceiling the emulator itself puts on the rate), and the
+  client's own cost of building and JSON-encoding one request body.
 
 Each server runs in a child process so the client and the server do not share one GIL.
 Usage: ``python benchmarks/sandbox_throughput.py [--quick] [--requests N]``.
@@ -14,6 +17,8 @@ Usage: ``python benchmarks/sandbox_throughput.py [--quick] [--requests N]``.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import multiprocessing as mp
 import time
 from collections.abc import Callable
@@ -80,6 +85,23 @@ def _timed(n: int, call: Callable[[int], requests.Response]) -> float:
     return n / (time.perf_counter() - started)
 
 
+def _sf_body(i: int) -> dict[str, Any]:
+    records = [
+        {"attributes": {"type": "Lead"}, "LastName": f"L{i}-{j}", "Company": "Bench",
+         "Email": f"l{i}.{j}@bench.example", "NumberOfEmployees": j}
+        for j in range(200)
+    ]  # fmt: skip
+    return {"allOrNone": False, "records": records}
+
+
+def _hs_body(i: int) -> dict[str, Any]:
+    inputs = [
+        {"properties": {"email": f"c{i}.{j}@bench.example", "firstname": "C", "lastname": f"{i}"}}
+        for j in range(100)
+    ]
+    return {"inputs": inputs}
+
+
 def bench_salesforce(n: int) -> dict[str, float]:
     server = ChildServer(_serve_salesforce)
     assert server.info is not None
@@ -89,12 +111,7 @@ def bench_salesforce(n: int) -> dict[str, float]:
     url = f"{base}/services/data/v60.0/composite/sobjects"
 
     def create(i: int) -> requests.Response:
-        records = [
-            {"attributes": {"type": "Lead"}, "LastName": f"L{i}-{j}", "Company": "Bench",
-             "Email": f"l{i}.{j}@bench.example", "NumberOfEmployees": j}
-            for j in range(200)
-        ]  # fmt: skip
-        return http.post(url, json={"allOrNone": False, "records": records}, headers=headers)
+        return http.post(url, json=_sf_body(i), headers=headers)
 
     def create_one(i: int) -> requests.Response:
         record = {"LastName": f"S{i}", "Company": "Bench", "Email": f"s{i}@bench.example"}
@@ -120,23 +137,92 @@ def bench_hubspot(n: int) -> dict[str, float] | None:
     url = f"{base}/crm/v3/objects/contacts/batch/create"
 
     def create(i: int) -> requests.Response:
-        inputs = [
-            {
-                "properties": {
-                    "email": f"c{i}.{j}@bench.example",
-                    "firstname": "C",
-                    "lastname": f"{i}",
-                }
-            }
-            for j in range(100)
-        ]
-        return http.post(url, json={"inputs": inputs}, headers=headers)
+        return http.post(url, json=_hs_body(i), headers=headers)
 
     try:
         rps = _timed(n, create)
     finally:
         server.close()
     return {"rps": rps, "records_per_s": rps * 100}
+
+
+async def _asgi_post(app: Any, path: str, token: str, body: bytes) -> int:
+    """POST ``body`` to ``app`` in-process; return the status."""
+    sent: list[dict[str, Any]] = []
+    incoming = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop() if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"authorization", f"Bearer {token}".encode()),
+    ]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "https", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": headers, "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 443),
+    }  # fmt: skip
+    await app(scope, receive, send)
+    return int(sent[0]["status"])
+
+
+def bench_server_only(n: int) -> dict[str, float]:
+    """CPU ms of server work per batch create (ASGI app in-process, no HTTP, no TLS)."""
+    from leadsync.sandbox.salesforce import SalesforceSandbox, create_app
+
+    sf = SalesforceSandbox()
+    cases: list[tuple[str, Any, str, str, Callable[[int], dict[str, Any]]]] = [
+        ("sf", create_app(sf), "/services/data/v60.0/composite/sobjects", sf.session_id, _sf_body)
+    ]
+    try:
+        from leadsync.sandbox.hubspot import DEFAULT_TOKEN, HubSpotSandbox
+        from leadsync.sandbox.hubspot.app import create_app as hubspot_app
+
+        path = "/crm/v3/objects/contacts/batch/create"
+        cases.append(("hs", hubspot_app(HubSpotSandbox()), path, DEFAULT_TOKEN, _hs_body))
+    except ImportError:
+        pass
+    out: dict[str, float] = {}
+    for name, app, path, token, make in cases:
+        bodies = [json.dumps(make(i)).encode() for i in range(n + 1)]
+        out[f"{name}_ms"] = asyncio.run(_asgi_ms(app, path, token, bodies))
+        started = time.process_time()
+        for i in range(n):
+            json.dumps(make(i))
+        out[f"{name}_client_ms"] = (time.process_time() - started) / n * 1000
+    return out
+
+
+async def _asgi_ms(app: Any, path: str, token: str, bodies: list[bytes]) -> float:
+    """Mean CPU ms per POST of ``bodies[1:]`` (the first one warms up).
+
+    Process CPU time, not wall time: on a shared machine the wall clock also counts the time
+    other processes hold the core, while this loop is single-threaded CPU work.
+    """
+    await _asgi_post(app, path, token, bodies[0])
+    started = time.process_time()
+    for body in bodies[1:]:
+        if await _asgi_post(app, path, token, body) >= 300:
+            raise SystemExit(f"in-process POST {path} failed")
+    return (time.process_time() - started) / (len(bodies) - 1) * 1000
+
+
+def _print_server_only(n: int) -> None:
+    so = bench_server_only(n)
+    for name, label in (("sf", "salesforce collections x200"), ("hs", "hubspot batch create x100")):
+        if f"{name}_ms" in so:
+            ms = so[f"{name}_ms"]
+            print(
+                f"{label:27s} server-only (in-process ASGI, no HTTP/TLS): {ms:6.2f} ms CPU/request "
+                f"(ceiling {1000 / ms:7.1f} req/s); client body build+encode "
+                f"{so[f'{name}_client_ms']:.2f} ms CPU"
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -169,6 +255,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{hs['rps'] / sf['baseline_rps']:.2f}x SF baseline, "
             f"{hs['rps'] / TARGET_RPS:.2f}x target)"
         )
+    _print_server_only(n)
 
 
 if __name__ == "__main__":

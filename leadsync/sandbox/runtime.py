@@ -149,6 +149,9 @@ class FaultPlan:
 
     def record_rejection(self, record: Mapping[str, Any]) -> str | None:
         """Return the first rejection message a predicate gives for ``record``, else None."""
+        if not self._rejectors:
+            # Called once per record of every batch; an empty list needs no lock to read.
+            return None
         with self._lock:
             rejectors = list(self._rejectors)
         for predicate in rejectors:

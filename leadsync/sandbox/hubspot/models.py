@@ -123,12 +123,16 @@ class HubSpotState:
         *,
         index: int | None = None,
         allow_read_only: bool = False,
+        owners: set[str] | None = None,
     ) -> dict[str, str | None]:
-        """Validate request property values; raise 400 listing every invalid one."""
+        """Validate request property values; raise 400 listing every invalid one.
+
+        ``owners`` (from :meth:`owner_ids`) lets a batch compute the owner ids once.
+        """
         clean, problems = clean_values(
             self.catalog(object_type),
             values,
-            owners=self.owner_ids(),
+            owners=self.owner_ids() if owners is None else owners,
             allow_read_only=allow_read_only,
         )
         if problems:

@@ -110,8 +110,9 @@ async def batch_create(request: Request, object_type: str) -> JSONResponse:
     with state.lock:
         store = state.store(object_type)
         started = state.clock.next_ms()
+        owners = state.owner_ids()
         cleaned = [
-            clean_input(request, object_type, item.get("properties", {}), index=i)
+            clean_input(request, object_type, item.get("properties", {}), index=i, owners=owners)
             for i, item in enumerate(inputs)
         ]
         _check_batch_unique(store, cleaned)
@@ -141,8 +142,9 @@ async def batch_update(request: Request, object_type: str) -> JSONResponse:
     with state.lock:
         store = state.store(object_type)
         started = state.clock.next_ms()
+        owners = state.owner_ids()
         cleaned = [
-            clean_input(request, object_type, item.get("properties", {}), index=i)
+            clean_input(request, object_type, item.get("properties", {}), index=i, owners=owners)
             for i, item in enumerate(inputs)
         ]
         keys = [str(item.get("id", "")) for item in inputs]
@@ -172,13 +174,16 @@ async def batch_upsert(request: Request, object_type: str) -> JSONResponse:
     with state.lock:
         store = state.store(object_type)
         started = state.clock.next_ms()
+        owners = state.owner_ids()
         plan: list[tuple[HubSpotObject | None, dict[str, str | None]]] = []
         for i, item in enumerate(inputs):
             id_property = str(item.get("idProperty") or "")
             if not id_property or id_property != store.spec.unique_property:
                 message = f"Unable to perform update/upsert by non-unique {store.spec.type_id}"
                 raise validation(f"{message} property {id_property or '(none)'}")
-            values = clean_input(request, object_type, item.get("properties", {}), index=i)
+            values = clean_input(
+                request, object_type, item.get("properties", {}), index=i, owners=owners
+            )
             values.setdefault(id_property, str(item.get("id", "")).lower())
             plan.append((store.find_unique(str(item.get("id", ""))), values))
         _check_batch_unique(store, [v for obj, v in plan if obj is None])

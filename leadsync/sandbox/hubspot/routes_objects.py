@@ -40,9 +40,16 @@ _ASSOC_NAMES = {
 
 
 def clean_input(
-    request: Request, object_type: str, properties: Any, *, index: int | None = None
+    request: Request,
+    object_type: str,
+    properties: Any,
+    *,
+    index: int | None = None,
+    owners: set[str] | None = None,
 ) -> dict[str, str | None]:
     """Validate one input's properties, including the fault plan's record rejections.
+
+    A batch passes ``owners`` (``state.owner_ids()``, taken once under the state lock).
 
     Raises:
         HubSpotError: 400 VALIDATION_ERROR for invalid values or a rejected record.
@@ -50,7 +57,7 @@ def clean_input(
     if not isinstance(properties, Mapping):
         raise validation("Invalid input JSON: properties must be an object")
     sandbox = sandbox_of(request)
-    clean = sandbox.state.clean(object_type, properties, index=index)
+    clean = sandbox.state.clean(object_type, properties, index=index, owners=owners)
     reason = sandbox.faults.record_rejection(properties)
     if reason is not None:
         where = {"inputIndex": [str(index)]} if index is not None else {}

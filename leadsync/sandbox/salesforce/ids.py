@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 KEY_PREFIXES: dict[str, str] = {"Lead": "00Q", "Contact": "003", "Account": "001", "User": "005"}
@@ -12,6 +13,8 @@ QUERY_LOCATOR_PREFIX = "01g"
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
 
 
 def _base62(n: int, width: int) -> str:
@@ -90,17 +93,26 @@ class MonotonicClock:
         self._lock = threading.Lock()
         self._fixed = now
         self._last = datetime(2000, 1, 1, tzinfo=UTC)
+        self._last_ms = (self._last - _EPOCH) // _ONE_MS
 
     def now(self) -> datetime:
         """The next timestamp (millisecond precision)."""
         with self._lock:
-            current = self._fixed or datetime.now(UTC)
-            current = current.replace(microsecond=current.microsecond // 1000 * 1000)
-            if current <= self._last:
-                current = self._last + timedelta(milliseconds=1)
-            self._last = current
             if self._fixed is not None:
-                self._fixed = current
+                current = self._fixed.replace(microsecond=self._fixed.microsecond // 1000 * 1000)
+                if current <= self._last:
+                    current = self._last + _ONE_MS
+                self._last = self._fixed = current
+                return current
+            # Integer milliseconds first: in a burst of writes the wall clock has usually not
+            # passed the last reading, and the answer is then one addition.
+            ms = time.time_ns() // 1_000_000
+            if ms <= self._last_ms:
+                ms = self._last_ms + 1
+                current = self._last + _ONE_MS
+            else:
+                current = _EPOCH + timedelta(milliseconds=ms)
+            self._last, self._last_ms = current, ms
             return current
 
 

@@ -14,22 +14,27 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
+from leadsync.sandbox.salesforce.schema import OBJECTS
 from leadsync.sandbox.salesforce.validation import SaveError
 from leadsync.sandbox.salesforce.wire import (
     ApiError,
     allow_duplicates,
     base_of,
+    dumps,
+    json_array_response,
     json_body,
     obj_or_404,
     sandbox_of,
     save_result,
     serialize,
+    success_json,
     user_of,
 )
 
 MAX_RECORDS = 200
+_ID_SPELLINGS = frozenset({"id", "Id", "iD", "ID"})
 ROLLED_BACK = SaveError(
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "Record rolled back because not all records were valid and the request was using "
@@ -63,9 +68,16 @@ async def _records(request: Request) -> tuple[list[dict[str, Any]], bool]:
 
 def _type_of(rec: dict[str, Any]) -> str:
     name = rec["attributes"].get("type")
+    if isinstance(name, str) and name in OBJECTS:
+        return name
     if not isinstance(name, str):
         raise SaveError("INVALID_TYPE", "sObject type is required in attributes")
     return obj_or_404_save(name)
+
+
+def _names_id(rec: dict[str, Any]) -> bool:
+    """True when a key of ``rec`` is ``Id`` in any case (a set test: runs per record)."""
+    return not rec.keys().isdisjoint(_ID_SPELLINGS)
 
 
 def obj_or_404_save(name: str) -> str:
@@ -76,19 +88,22 @@ def obj_or_404_save(name: str) -> str:
         raise SaveError("INVALID_TYPE", f"sObject type '{name}' is not supported.") from exc
 
 
-def _results(raw: list[Any], all_or_none: bool, *, upsert: bool = False) -> JSONResponse:
+def _results(raw: list[Any], all_or_none: bool, *, upsert: bool = False) -> Response:
     failed = any(isinstance(r, SaveError) for r in raw)
-    out = []
+    created = False if upsert else None
+    parts = []
     for item in raw:
         if isinstance(item, SaveError):
-            out.append(save_result(item, created=False if upsert else None))
+            parts.append(dumps(save_result(item, created=created)))
         elif all_or_none and failed:
-            out.append(save_result(ROLLED_BACK, created=False if upsert else None))
+            parts.append(dumps(save_result(ROLLED_BACK, created=created)))
+        elif isinstance(item, str):
+            parts.append(success_json(item))  # an id from create_id: no dictionary needed
         elif upsert:
-            out.append(save_result(item[0], created=item[1]))
+            parts.append(dumps(save_result(item[0], created=item[1])))
         else:
-            out.append(save_result(item))
-    return JSONResponse(out)
+            parts.append(dumps(save_result(item)))
+    return json_array_response(parts)
 
 
 def _run(request: Request, endpoint: str, ops: list[Op], all_or_none: bool) -> list[Any]:
@@ -98,16 +113,16 @@ def _run(request: Request, endpoint: str, ops: list[Op], all_or_none: bool) -> l
 
 
 @router.post("/composite/sobjects")
-async def create(request: Request) -> JSONResponse:
+async def create(request: Request) -> Response:
     """Create up to 200 records of any emulated types."""
     records, all_or_none = await _records(request)
     sandbox, uid, dup = sandbox_of(request), user_of(request), allow_duplicates(request)
 
     def op(rec: dict[str, Any]) -> Op:
         def run() -> Any:
-            if any(k.lower() == "id" for k in rec):
+            if _names_id(rec):
                 raise SaveError("INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
-            return sandbox.create(_type_of(rec), rec, user_id=uid, allow_duplicates=dup)
+            return sandbox.create_id(_type_of(rec), rec, user_id=uid, allow_duplicates=dup)
 
         return run
 
@@ -116,7 +131,7 @@ async def create(request: Request) -> JSONResponse:
 
 
 @router.patch("/composite/sobjects")
-async def update(request: Request) -> JSONResponse:
+async def update(request: Request) -> Response:
     """Update up to 200 records by Id."""
     records, all_or_none = await _records(request)
     sandbox, uid, dup = sandbox_of(request), user_of(request), allow_duplicates(request)
@@ -139,7 +154,7 @@ async def update(request: Request) -> JSONResponse:
 
 
 @router.patch("/composite/sobjects/{obj}/{field}")
-async def upsert(request: Request, obj: str, field: str) -> JSONResponse:
+async def upsert(request: Request, obj: str, field: str) -> Response:
     """Upsert up to 200 records of one type by an external id field."""
     odef = obj_or_404(obj)
     fdef = odef.field_ci(field)
@@ -164,7 +179,7 @@ async def upsert(request: Request, obj: str, field: str) -> JSONResponse:
 
 
 @router.delete("/composite/sobjects")
-async def delete(request: Request) -> JSONResponse:
+async def delete(request: Request) -> Response:
     """Delete up to 200 records given as ``?ids=a,b``."""
     ids = [i for i in request.query_params.get("ids", "").split(",") if i]
     if len(ids) > MAX_RECORDS:

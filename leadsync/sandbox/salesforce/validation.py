@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -103,6 +104,64 @@ def coerce(fdef: FieldDef, value: Any) -> Any:
     return _coerce_text(fdef, value)
 
 
+Converter = Callable[[Any], Any]
+_NOT_TEXT = frozenset({"boolean", "int", "currency", "double", "percent", "datetime"})
+
+
+def _text_or_none(fdef: FieldDef, value: Any) -> Any:
+    return None if value is None else _coerce_text(fdef, value)
+
+
+def _converter(fdef: FieldDef) -> Converter:
+    """The coercion of ``fdef`` as one call; plain text fields get a short closure."""
+    if fdef.type in _NOT_TEXT:
+        return functools.partial(coerce, fdef)
+    if fdef.type == "email" or fdef.restricted or fdef.type in ("reference", "id"):
+        return functools.partial(_text_or_none, fdef)
+    length = fdef.length
+
+    def plain_text(value: Any) -> str | None:
+        # Same checks and messages as _coerce_text for a field with only a length limit.
+        if value is None:
+            return None
+        text = value if isinstance(value, str) else str(value)
+        if length and len(text) > length:
+            return _coerce_text(fdef, text)  # raises STRING_TOO_LONG
+        return text or None
+
+    return plain_text
+
+
+@functools.cache
+def _writable(odef: ObjectDef, creating: bool) -> dict[str, tuple[str, Converter]]:
+    """Key (exact or lower-case) to (canonical name, converter) for fields a write may set.
+
+    Built once per object and verb, so a write costs one dictionary hit per field instead of
+    a case-insensitive lookup, a permission check and a dispatch on the field type.
+    """
+    table: dict[str, tuple[str, Converter]] = {}
+    for fdef in odef.fields.values():
+        if not (fdef.createable if creating else fdef.updateable):
+            continue
+        table[fdef.name] = table[fdef.name.lower()] = (fdef.name, _converter(fdef))
+    return table
+
+
+def _refuse(odef: ObjectDef, key: str, creating: bool) -> SaveError:
+    """The error for a key that names no writable field."""
+    fdef = odef.field_ci(key)
+    if fdef is None:
+        return SaveError(
+            "INVALID_FIELD", f"No such column '{key}' on sobject of type {odef.name}", [key]
+        )
+    verb = "create" if creating else "update"
+    return SaveError(
+        "INVALID_FIELD_FOR_INSERT_UPDATE",
+        f"Unable to {verb} fields: {fdef.name}. Please check the security settings.",
+        [fdef.name],
+    )
+
+
 def clean(
     odef: ObjectDef, data: Mapping[str, Any], *, creating: bool, skip_empty: bool = False
 ) -> dict[str, Any]:
@@ -117,24 +176,15 @@ def clean(
     Raises:
         SaveError: INVALID_FIELD, INVALID_FIELD_FOR_INSERT_UPDATE or a value error.
     """
+    table = _writable(odef, creating)
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key == "attributes" or (skip_empty and value == ""):
             continue
-        fdef = odef.field_ci(key)
-        if fdef is None:
-            raise SaveError(
-                "INVALID_FIELD", f"No such column '{key}' on sobject of type {odef.name}", [key]
-            )
-        allowed = fdef.createable if creating else fdef.updateable
-        if not allowed:
-            verb = "create" if creating else "update"
-            raise SaveError(
-                "INVALID_FIELD_FOR_INSERT_UPDATE",
-                f"Unable to {verb} fields: {fdef.name}. Please check the security settings.",
-                [fdef.name],
-            )
-        out[fdef.name] = coerce(fdef, value)
+        entry = table.get(key) or table.get(key.lower())
+        if entry is None:
+            raise _refuse(odef, key, creating)
+        out[entry[0]] = entry[1](value)
     return out
 
 

@@ -113,6 +113,25 @@ def save_result(
     return out
 
 
+def dumps(value: Any) -> str:
+    """JSON text exactly as Starlette's ``JSONResponse`` renders it (compact, UTF-8, no NaN)."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def success_json(record_id: str) -> str:
+    """The JSON text of ``save_result`` for a successful write of ``record_id``.
+
+    Ids are minted by the sandbox (base-62 letters and digits), so they need no escaping.
+    """
+    return '{"id":"' + record_id + '","success":true,"errors":[]}'
+
+
+def json_array_response(parts: list[str], status_code: int = 200) -> Response:
+    """A JSON array answer from already rendered elements (same bytes as ``JSONResponse``)."""
+    body = "[" + ",".join(parts) + "]"
+    return Response(body.encode(), status_code=status_code, media_type="application/json")
+
+
 def save_error_response(exc: SaveError) -> Response:
     """A single-record write failure: 400 (404 for NOT_FOUND) with the REST error body."""
     status = 404 if exc.code == "NOT_FOUND" else 400
