@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from leadsync.sync.context import RunContext
 from leadsync.sync.plan import FieldDiff
 from leadsync.sync.policy import merge
 from leadsync.sync.review import propose
-from leadsync.sync.values import jsonable, record_payload
+from leadsync.sync.values import jsonable, record_payload, same_value
 
 
 @dataclass
@@ -96,8 +97,14 @@ def ingest(
     refs = [IdentityRef(system, obj, r.id) for r in records]
     work = _load(session, refs, records)
     now = ctx.clock()
+    read_fields = mapping.source_fields if keep_snapshot else ()
     for record, ref in zip(records, refs, strict=True):
         identity = work.known.get(ref)
+        if identity is not None and keep_snapshot and _echo(identity.snapshot, record, read_fields):
+            # Our own earlier write read back: no new observation to merge (merging it would
+            # let the CRM's master rule re-decide fields by where runs happened to stop).
+            work.links[ref] = golden.Link(identity.golden_id, jsonable(dict(record.fields)))
+            continue
         if record.deleted:
             if identity is not None:
                 identity.deleted = True
@@ -128,6 +135,14 @@ def ingest(
     if not ctx.dry_run:
         audit.append(session, work.events, now=now, run_id=ctx.run_id)
     return out
+
+
+def _echo(snapshot: dict[str, Any] | None, record: Record, read_fields: Sequence[str]) -> bool:
+    """True when every mapped field the snapshot knows still holds the snapshot's value."""
+    if not snapshot or record.deleted:
+        return False
+    compared = [f for f in read_fields if f in snapshot]
+    return bool(compared) and all(same_value(snapshot[f], record.fields.get(f)) for f in compared)
 
 
 def _load(session: Session, refs: Sequence[IdentityRef], records: Sequence[Record]) -> _Work:
