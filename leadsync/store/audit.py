@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.orm import Session
 
 from leadsync.store.models import AuditEntry
+
+_TABLE = cast(Table, AuditEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,9 @@ class Event:
 def append(session: Session, events: list[Event], *, now: datetime, run_id: int | None) -> None:
     """Add ``events`` to the trail in the caller's transaction (one multi-row insert)."""
     if events:
+        # A Core insert of plain rows: the ORM's per-object bookkeeping costs more than the SQL.
         session.execute(
-            insert(AuditEntry), [{"at": now, "run_id": run_id, **e.__dict__} for e in events]
+            insert(_TABLE), [{"at": now, "run_id": run_id, **e.__dict__} for e in events]
         )
 
 

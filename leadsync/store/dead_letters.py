@@ -6,6 +6,7 @@ A retryable failure (row lock, timeout) is retried on later runs with exponentia
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,6 +76,22 @@ def resolve(session: Session, job: str, source: str) -> None:
     if row is not None and row.status in ("pending", "parked"):
         row.status = "replayed"
         row.next_attempt_at = None
+
+
+def resolve_many(session: Session, job: str, sources: Iterable[str]) -> None:
+    """:func:`resolve` for many sources, one query per chunk (most have no dead letter)."""
+    keys = list(dict.fromkeys(sources))
+    for start in range(0, len(keys), 500):
+        rows = session.execute(
+            select(DeadLetter).where(
+                DeadLetter.job == job,
+                DeadLetter.source.in_(keys[start : start + 500]),
+                DeadLetter.status.in_(("pending", "parked")),
+            )
+        ).scalars()
+        for row in rows:
+            row.status = "replayed"
+            row.next_attempt_at = None
 
 
 def due(session: Session, job: str, now: datetime, limit: int = 1_000) -> list[DeadLetter]:

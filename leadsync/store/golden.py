@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from leadsync.store.models import GoldenLead, Identity
 
 LOAD_CHUNK = 5_000
+_GOLDEN = cast(Table, GoldenLead.__table__)
+_IDENTITIES = cast(Table, Identity.__table__)
 
 
 @dataclass(frozen=True)
@@ -40,18 +42,24 @@ def golden_id_from_key(key: str) -> int | None:
 
 
 def find_identities(session: Session, refs: Sequence[IdentityRef]) -> dict[IdentityRef, Identity]:
-    """Return the known identities among ``refs`` in one query per chunk."""
+    """Return the known identities among ``refs`` in one query per object and chunk."""
+    by_object: dict[tuple[str, str], list[str]] = {}
+    for ref in refs:
+        by_object.setdefault((ref.system, ref.object), []).append(ref.external_id)
     found: dict[IdentityRef, Identity] = {}
-    for start in range(0, len(refs), 500):
-        chunk = refs[start : start + 500]
-        keys = [(r.system, r.object, r.external_id) for r in chunk]
-        rows = session.execute(
-            select(Identity).where(
-                tuple_(Identity.system, Identity.object, Identity.external_id).in_(keys)
-            )
-        ).scalars()
-        for row in rows:
-            found[IdentityRef(row.system, row.object, row.external_id)] = row
+    for (system, obj), ids in by_object.items():
+        # Equality on the key's first two columns plus IN on the third uses the unique index
+        # (SQLite does not for a row-value IN list).
+        for start in range(0, len(ids), 500):
+            rows = session.execute(
+                select(Identity).where(
+                    Identity.system == system,
+                    Identity.object == obj,
+                    Identity.external_id.in_(ids[start : start + 500]),
+                )
+            ).scalars()
+            for row in rows:
+                found[IdentityRef(row.system, row.object, row.external_id)] = row
     return found
 
 
@@ -98,6 +106,125 @@ def link(
     return row
 
 
+class Link(NamedTuple):
+    """Where :func:`link_many` puts one identity."""
+
+    golden_id: int
+    snapshot: dict[str, Any] | None = None
+    deleted: bool = False
+
+
+def link_many(
+    session: Session,
+    links: Mapping[IdentityRef, Link],
+    *,
+    now: datetime,
+    known: Mapping[IdentityRef, Identity] | None = None,
+) -> None:
+    """Apply :func:`link` to many identities: one query for the unknown, one bulk insert.
+
+    Args:
+        session: The open transaction.
+        links: Where each identity goes.
+        now: The ``seen_at`` stamp.
+        known: Identity rows the caller already loaded (the rest are looked up).
+    """
+    found = dict(known or {})
+    missing = [ref for ref in links if ref not in found]
+    if missing and known is not None:
+        found.update(find_identities(session, missing))
+    elif missing:
+        found = find_identities(session, missing)
+    new: list[dict[str, Any]] = []
+    for ref, link_to in links.items():
+        row = found.get(ref)
+        if row is None:
+            values = {
+                "system": ref.system,
+                "object": ref.object,
+                "external_id": ref.external_id,
+                "golden_id": link_to.golden_id,
+                "seen_at": now,
+                "deleted": link_to.deleted,
+            }
+            if link_to.snapshot is not None:  # left out, not None: SQL NULL, as link() leaves it
+                values["snapshot"] = link_to.snapshot
+            new.append(values)
+            continue
+        row.golden_id, row.seen_at, row.deleted = link_to.golden_id, now, link_to.deleted
+        if link_to.snapshot is not None:
+            row.snapshot = link_to.snapshot
+    if new:
+        session.flush()  # the golden rows the new identities point at must exist first
+        # Core inserts, one per set of columns (rows without a snapshot leave it out).
+        for has_snapshot in (False, True):
+            rows = [v for v in new if ("snapshot" in v) == has_snapshot]
+            if rows:
+                session.execute(insert(_IDENTITIES), rows)
+
+
+def load_golden(session: Session, golden_ids: Iterable[int]) -> dict[int, GoldenLead]:
+    """Return golden leads by id, one query per chunk (hold the dict: the session's map is weak)."""
+    ids = sorted(set(golden_ids))
+    rows: dict[int, GoldenLead] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for row in session.execute(select(GoldenLead).where(GoldenLead.id.in_(chunk))).scalars():
+            rows[row.id] = row
+    return rows
+
+
+class NewGolden:
+    """A golden lead made in this transaction, inserted with the others by :func:`insert_new`.
+
+    It has the attributes of a :class:`GoldenLead` row that callers read and change.
+    """
+
+    def __init__(self, golden_id: int, data: dict[str, Any], email_key: str | None, now: datetime):
+        self.id, self.data, self.email_key, self.version = golden_id, data, email_key, 1
+        self.created_at = self.updated_at = now
+
+
+class GoldenIds:
+    """Hands out ids for new golden leads so a batch inserts them in one statement.
+
+    SQLite: the next rowids (the caller holds the write lock, so nobody else takes them).
+    PostgreSQL: values of the id column's sequence, reserved for ``expected`` leads at once
+    (unused ones are a gap, as a rolled-back insert leaves).
+    """
+
+    def __init__(self, session: Session, expected: int) -> None:
+        self._session, self._expected = session, max(expected, 1)
+        self._sqlite = session.get_bind().dialect.name == "sqlite"
+        self._free: list[int] = []
+        self._next: int | None = None
+
+    def take(self) -> int:
+        """Return an id nobody else uses."""
+        if self._sqlite:
+            if self._next is None:
+                top = self._session.execute(select(func.max(GoldenLead.id))).scalar()
+                self._next = (top or 0) + 1
+            self._next += 1
+            return self._next - 1
+        if not self._free:
+            query = text(
+                "SELECT nextval(pg_get_serial_sequence('golden_leads', 'id'))"
+                " FROM generate_series(1, :n)"
+            )
+            self._free = sorted(self._session.execute(query, {"n": self._expected}).scalars())
+            self._free.reverse()
+            self._expected = 1
+        return self._free.pop()
+
+
+def insert_new(session: Session, rows: Iterable[NewGolden]) -> None:
+    """Insert the golden leads made in this transaction, in one multi-row statement."""
+    values = [vars(row) for row in rows]
+    if values:
+        session.execute(insert(_GOLDEN), values)
+
+
 def create_golden(
     session: Session, data: dict[str, Any], email_key: str | None, now: datetime
 ) -> GoldenLead:
@@ -125,3 +252,19 @@ def iter_golden(session: Session) -> Iterator[GoldenLead]:
         yield from rows
         last = rows[-1].id
         session.expunge_all()
+
+
+def iter_golden_data(session: Session) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(id, data)`` of every golden lead in id order, a chunk at a time (no ORM rows)."""
+    last = 0
+    while True:
+        rows = session.execute(
+            select(GoldenLead.id, GoldenLead.data)
+            .where(GoldenLead.id > last)
+            .order_by(GoldenLead.id)
+            .limit(LOAD_CHUNK)
+        ).all()
+        if not rows:
+            return
+        yield from ((golden_id, data) for golden_id, data in rows)
+        last = rows[-1][0]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from leadsync.connectors.base import Record, WriteOp, WriteResult
@@ -16,6 +18,8 @@ from leadsync.store.models import RecordOutcome
 from leadsync.sync.context import RunContext
 from leadsync.sync.plan import Change
 from leadsync.sync.values import jsonable, record_payload
+
+_OUTCOMES = cast(Table, RecordOutcome.__table__)  # Core inserts: rows, not ORM objects
 
 
 @dataclass
@@ -76,8 +80,10 @@ def record(
             a retry replays them).
     """
     now, target = ctx.clock(), ctx.target
-    outcomes: list[RecordOutcome] = []
+    outcomes: list[dict[str, Any]] = []
     events: list[audit.Event] = []
+    links: dict[IdentityRef, golden.Link] = {}
+    resolved: list[str] = []
     for position, change in enumerate(changes):
         result = pushed.results.get(position)
         status = "ok"
@@ -86,24 +92,30 @@ def record(
             for source in change.sources:
                 failures.append(_push_failure(source, change, result, records.get(source)))
         elif result is not None and change.golden_id is not None:
-            _remember_target(ctx, session, change, result, snapshots.get(change.golden_id, {}))
+            _remember_target(ctx, links, change, result, snapshots.get(change.golden_id, {}))
             events.append(_write_event(target.name, change, result))
-            for source in change.sources:
-                dead_letters.resolve(session, ctx.job.name, source)
+            resolved.extend(change.sources)
         _count(ctx, change, status)
+        target_id = result.id if result else change.target_id
         outcomes.extend(
-            RecordOutcome(
-                run_id=ctx.run_id,
-                source=source,
-                golden_id=change.golden_id,
-                action=change.action,
-                status=status,
-                target_id=(result.id if result else change.target_id),
-                reason=change.reason[:2000],
-                at=now,
-            )
+            _outcome(ctx, source, change.action, status, change.reason, now, change, target_id)
             for source in change.sources
         )
+    golden.link_many(session, links, now=now)
+    dead_letters.resolve_many(session, ctx.job.name, resolved)
+    _dead_letter(ctx, session, failures, outcomes, now)
+    if ctx.run_id is not None and outcomes:
+        session.execute(insert(_OUTCOMES), outcomes)
+    audit.append(session, events, now=now, run_id=ctx.run_id)
+
+
+def _dead_letter(
+    ctx: RunContext,
+    session: Session,
+    failures: list[Failure],
+    outcomes: list[dict[str, Any]],
+    now: datetime,
+) -> None:
     for failure in failures:
         dead_letters.put(
             session,
@@ -115,18 +127,26 @@ def record(
         )
         ctx.stats.dead_lettered += 1
         outcomes.append(
-            RecordOutcome(
-                run_id=ctx.run_id,
-                source=failure.source,
-                action=failure.stage,
-                status="dead_lettered",
-                reason=failure.message[:2000],
-                at=now,
-            )
+            _outcome(ctx, failure.source, failure.stage, "dead_lettered", failure.message, now)
         )
-    if ctx.run_id is not None:
-        session.add_all(outcomes)
-    audit.append(session, events, now=now, run_id=ctx.run_id)
+
+
+def _outcome(
+    ctx: RunContext,
+    source: str,
+    action: str,
+    status: str,
+    reason: str,
+    now: datetime,
+    change: Change | None = None,
+    target_id: str | None = None,
+) -> dict[str, Any]:
+    """One ``record_outcomes`` row, as a dict for a multi-row insert."""
+    golden_id = change.golden_id if change is not None else None
+    return {
+        "run_id": ctx.run_id, "source": source, "golden_id": golden_id, "action": action,
+        "status": status, "target_id": target_id, "reason": reason[:2000], "at": now,
+    }  # fmt: skip
 
 
 def _push_failure(
@@ -146,7 +166,7 @@ def _push_failure(
 
 def _remember_target(
     ctx: RunContext,
-    session: Session,
+    links: dict[IdentityRef, golden.Link],
     change: Change,
     result: WriteResult,
     before: dict[str, Any],
@@ -156,8 +176,9 @@ def _remember_target(
     if target_id is None or change.golden_id is None:
         return
     snapshot = {**before, **jsonable(change.fields)}
-    ref = IdentityRef(target.name, target.object, target_id)
-    golden.link(session, ref, change.golden_id, now=ctx.clock(), snapshot=snapshot)
+    links[IdentityRef(target.name, target.object, target_id)] = golden.Link(
+        change.golden_id, snapshot
+    )
     change.target_id = target_id
 
 

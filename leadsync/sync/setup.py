@@ -12,7 +12,7 @@ from leadsync.config import JobConfig
 from leadsync.connectors.base import Source
 from leadsync.mapping.model import Account, Lead
 from leadsync.mapping.normalize import domain_from_website
-from leadsync.store.golden import iter_golden
+from leadsync.store.golden import iter_golden_data
 from leadsync.store.leases import Lease
 from leadsync.sync.context import RunContext, TargetInfo
 from leadsync.sync.ingest import index_key
@@ -65,8 +65,8 @@ def load_index(factory: sessionmaker[Session], settings: MatchSettings) -> Match
     """Build the match index from every golden lead in the store."""
     index = MatchIndex(settings)
     with factory() as session:
-        for row in iter_golden(session):
-            index.add(index_key(row.id), Lead.model_validate(row.data))
+        for golden_id, data in iter_golden_data(session):
+            index.add(index_key(golden_id), Lead.model_validate(data))
     return index
 
 

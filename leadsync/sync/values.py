@@ -54,8 +54,13 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+_PLAIN = frozenset({str, int, float, bool})
+
+
 def jsonable(value: Any) -> Any:
     """Render a value for a JSON column (audit, snapshots)."""
+    if value is None or type(value) in _PLAIN:  # the common case, before the isinstance chain
+        return value
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", exclude_defaults=True)
     if isinstance(value, enum.Enum):

@@ -89,8 +89,13 @@ def test_webhook_leads_reach_the_crm_once_and_known_people_are_matched(
     server = serve(app, tls=False)
     try:
         url = f"{server.base_url}/hooks/website"
-        names = [("Grace", "Hopper"), ("Alan", "Turing"), ("Edsger", "Dijkstra"),
-                 ("Barbara", "Liskov"), ("Donald", "Knuth")]
+        names = [
+            ("Grace", "Hopper"),
+            ("Alan", "Turing"),
+            ("Edsger", "Dijkstra"),
+            ("Barbara", "Liskov"),
+            ("Donald", "Knuth"),
+        ]
         people: list[dict[str, Any]] = [
             {"submission_id": f"s{i}", "fields": {
                 "email": f"{last.lower()}@forms.example", "firstname": first, "lastname": last,
