@@ -39,6 +39,13 @@ class Touched:
     created: bool = False
     route_rule: str | None = None
 
+    def last_decision(self, field_name: str) -> FieldDiff | None:
+        """The newest decision on canonical field ``field_name`` in this batch."""
+        for decision in reversed(self.decisions):
+            if decision.field == field_name:
+                return decision
+        return None
+
 
 @dataclass
 class Ingested:

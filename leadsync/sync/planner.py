@@ -95,9 +95,9 @@ def _finish(ctx: RunContext, draft: _Draft) -> None:
 def _diff(ctx: RunContext, touched: Touched, target_field: str, old: Any, new: Any) -> FieldDiff:
     """A target field's change with the system and rule that decided its canonical value."""
     path = ctx.target.canonical_of.get(target_field)
-    for decision in reversed(touched.decisions):
-        if path is not None and decision.field == path:
-            return FieldDiff(target_field, old, new, decision.system, decision.rule)
+    decision = touched.last_decision(path) if path is not None else None
+    if decision is not None:
+        return FieldDiff(target_field, old, new, decision.system, decision.rule)
     if target_field == ctx.target.owner_field:
         return FieldDiff(target_field, old, new, "routing", touched.route_rule)
     return FieldDiff(target_field, old, new)

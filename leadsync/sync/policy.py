@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -73,9 +74,15 @@ class ObjectPolicy(BaseModel):
         rule = self.fields.get(name) or self.fields.get(name.split(".", 1)[0])
         if rule or self.default_rule:
             return rule or self.default_rule  # type: ignore[return-value]
-        if self.master is None:
-            return FieldRule(kind="most_recent")
-        return FieldRule(kind="prefer", systems=(self.master,))
+        return _implicit_rule(self.master)
+
+
+@lru_cache(maxsize=64)
+def _implicit_rule(master: str | None) -> FieldRule:
+    # Built once per master: merge asks for a rule for every field of every record.
+    if master is None:
+        return FieldRule(kind="most_recent")
+    return FieldRule(kind="prefer", systems=(master,))
 
 
 class SurvivorshipPolicy(BaseModel):
