@@ -9,15 +9,31 @@ from __future__ import annotations
 
 import itertools
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from leadsync.connectors.base import Source
 from leadsync.store import checkpoints
+from leadsync.store.dialect import insert_ignore
 from leadsync.store.engine import transaction
 from leadsync.store.leases import guard
+from leadsync.store.models import JobLease
 from leadsync.sync.context import RunContext
 from leadsync.sync.escalation import record_responses, responded
 from leadsync.sync.ingest import ingest
 
 REFRESH_BATCH = 1_000
+
+
+def _lock_target(session: Session, name: str, obj: str) -> None:
+    """Serialise refreshes of one target across jobs (until the caller's transaction ends).
+
+    Two jobs writing to the same CRM object would otherwise insert the same identities at once.
+    SQLite's ``BEGIN IMMEDIATE`` already serialises; on PostgreSQL this is a row lock.
+    """
+    key = f"refresh:{name}:{obj}"
+    insert_ignore(session, JobLease.__table__, {"job": key, "fencing": 0})  # type: ignore[arg-type]
+    session.execute(select(JobLease).where(JobLease.job == key).with_for_update())
 
 
 def refresh_target(ctx: RunContext, connector: Source) -> None:
@@ -36,6 +52,7 @@ def refresh_target(ctx: RunContext, connector: Source) -> None:
         with transaction(ctx.factory) as session:
             if ctx.lease is not None and not ctx.dry_run:
                 guard(session, ctx.lease)
+            _lock_target(session, target.name, target.object)
             answered = responded(ctx, session, chunk)
             ingest(
                 ctx,

@@ -69,11 +69,8 @@ def test_an_unexpected_error_in_one_job_does_not_stop_the_others(
     assert [r["Email"] for r in boxes.salesforce.rows("Lead")] == ["ann.lee@acme.example"]
 
 
-@pytest.mark.xfail(
-    strict=False,  # a race: it loses nearly always, but not by construction
-    reason="known engine bug: two jobs refreshing one target at once insert the same target "
-    "identity; on PostgreSQL the second run dies of a unique-key violation (IntegrityError)",
-)
+# Was an xfail (the second run died of a unique-key violation) until refreshes of one
+# target were serialised with a row lock.
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_two_jobs_refreshing_one_target_at_once_both_succeed(
     boxes: Sandboxes, db_url: str, engine: Engine, tmp_path: Path
