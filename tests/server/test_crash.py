@@ -3,6 +3,7 @@ inbox row and one processed event (both backends, real server processes)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from webhook_support import LEAD, NEW_STD, wait_for
 
 from leadsync.connectors.retry import RetryPolicy
+from leadsync.sandbox.salesforce import SalesforceSandbox, serve_salesforce
 from leadsync.server.outbound import Delivery, OutboundSender
 from leadsync.store import inbox
 from leadsync.store.engine import session_factory
@@ -30,9 +32,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(db_url: str, port: int, record: Path, *, crash: bool) -> subprocess.Popen[bytes]:
+def _start(
+    db_url: str, port: int, record: Path, *, crash: bool, extra: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
     command = [sys.executable, str(HERE / "crash_server.py"), "--db", db_url]
-    command += ["--port", str(port), "--record", str(record)]
+    command += ["--port", str(port), "--record", str(record), *extra]
     if crash:
         command.append("--crash-after-commit")
     process = subprocess.Popen(command, cwd=HERE.parent.parent)
@@ -48,12 +52,30 @@ def _start(db_url: str, port: int, record: Path, *, crash: bool) -> subprocess.P
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("pipeline", [False, True], ids=["inbox", "into-crm"])
 def test_crash_after_commit_then_retry_stores_and_processes_once(
-    engine: Engine, db_url: str, tmp_path: Path
+    engine: Engine, db_url: str, tmp_path: Path, pipeline: bool
 ) -> None:
     port = _free_port()
     record = tmp_path / "processed.txt"
-    first = _start(db_url, port, record, crash=True)
+    with contextlib.ExitStack() as stack:
+        extra: tuple[str, ...] = ()
+        salesforce = None
+        if pipeline:
+            salesforce = SalesforceSandbox()
+            server = stack.enter_context(serve_salesforce(salesforce))
+            extra = ("--salesforce", server.base_url, "--ca", str(server.ca_path))
+        _crash_and_retry(engine, db_url, port, record, extra)
+        if salesforce is not None:
+            # Exactly one lead in the CRM for the one event, whatever the crash.
+            emails = [r.get("Email") for r in salesforce.rows("Lead")]
+            assert emails == [LEAD["email"]]
+
+
+def _crash_and_retry(
+    engine: Engine, db_url: str, port: int, record: Path, extra: tuple[str, ...]
+) -> None:
+    first = _start(db_url, port, record, crash=True, extra=extra)
     sender = OutboundSender(
         SecretStr(NEW_STD),
         allowed=["127.0.0.1"],
@@ -70,7 +92,7 @@ def test_crash_after_commit_then_retry_stores_and_processes_once(
     thread = threading.Thread(target=send)
     thread.start()
     assert first.wait(timeout=30) == CRASH_CODE
-    second = _start(db_url, port, record, crash=False)
+    second = _start(db_url, port, record, crash=False, extra=extra)
     try:
         thread.join(60)
         (delivery,) = outcome
