@@ -34,9 +34,7 @@ def preview(
     target_name, target_obj = _target_of(project, connector, obj, target)
     try:
         source_map = wiring.mapping(connector, obj)
-        target_map = (
-            wiring.mapping(target_name, target_obj) if target_name and target_obj else None
-        )
+        target_map = wiring.mapping(target_name, target_obj) if target_name and target_obj else None
         records = list(itertools.islice(wiring.source(connector).read(obj), limit))
     except LeadsyncError as exc:
         raise out.fail(str(exc), Exit.USAGE) from None

@@ -63,6 +63,10 @@ class JobConfig(_Strict):
     batch_size: int = Field(default=200, ge=1, le=10_000)
     dry_run: bool = False
     max_attempts: int = Field(default=5, ge=1)
+    contacts: Literal["skip", "create_linked"] = Field(
+        default="skip",
+        description="A lead matching an existing contact: skip it, or create the lead anyway.",
+    )
 
     @field_validator("name")
     @classmethod

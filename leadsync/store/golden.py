@@ -63,16 +63,22 @@ def find_identities(session: Session, refs: Sequence[IdentityRef]) -> dict[Ident
     return found
 
 
-def identities_of(session: Session, golden_ids: Iterable[int], system: str) -> dict[int, Identity]:
-    """Return, per golden id, its identity in ``system``: newest live one, else a deleted one."""
+def identities_of(
+    session: Session, golden_ids: Iterable[int], system: str, obj: str | None = None
+) -> dict[int, Identity]:
+    """Return, per golden id, its newest live identity in ``system`` (else a deleted one).
+
+    With ``obj``, only identities of that object count.
+    """
     ids = list(golden_ids)
     result: dict[int, Identity] = {}
     for start in range(0, len(ids), 500):
-        rows = session.execute(
-            select(Identity)
-            .where(Identity.golden_id.in_(ids[start : start + 500]), Identity.system == system)
-            .order_by(Identity.deleted.desc(), Identity.id)
-        ).scalars()
+        query = select(Identity).where(
+            Identity.golden_id.in_(ids[start : start + 500]), Identity.system == system
+        )
+        if obj is not None:
+            query = query.where(Identity.object == obj)
+        rows = session.execute(query.order_by(Identity.deleted.desc(), Identity.id)).scalars()
         for row in rows:  # live rows sort last, so they win
             result[row.golden_id] = row
     return result

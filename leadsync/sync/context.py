@@ -34,6 +34,8 @@ class TargetInfo:
     owners: dict[str, Owner] = field(default_factory=dict)  # by lower-cased email
     owners_by_id: dict[str, Owner] = field(default_factory=dict)
     canonical_of: dict[str, str] = field(default_factory=dict)  # target field -> canonical path
+    contact_object: str | None = None  # the CRM's object for known people (not created twice)
+    contact_mapping: Mapping | None = None
     accounts: AccountIndex | None = None  # the target's companies, for account-based routing
     account_owners: dict[str, str] = field(default_factory=dict)  # account key -> owner email
 

@@ -24,7 +24,7 @@ from leadsync.store.checkpoints import Watermark
 from leadsync.store.models import InboxEvent
 from leadsync.sync.batch import SourceBatch, run_batch
 from leadsync.sync.context import RunContext
-from leadsync.sync.refresh import refresh_target
+from leadsync.sync.refresh import refresh_all
 from leadsync.sync.runner import utcnow
 from leadsync.sync.setup import build_context
 from leadsync.sync.wiring import Wiring
@@ -72,7 +72,7 @@ class InboxPipeline:
         if not force and now - self._refreshed_at < self.refresh_every:
             return
         if isinstance(ctx.target.connector, Source):
-            refresh_target(ctx, ctx.target.connector)
+            refresh_all(ctx, ctx.target.connector)
         self._refreshed_at = now
 
     def process(self, events: list[InboxEvent]) -> list[ProcessOutcome]:

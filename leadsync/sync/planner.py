@@ -29,7 +29,13 @@ def plan(
 ) -> tuple[list[Change], dict[int, dict[str, Any]]]:
     """Return one change per golden lead the batch touched, and their target snapshots."""
     target = ctx.target
-    existing = golden.identities_of(session, list(ingested.touched), target.name)
+    ids = list(ingested.touched)
+    existing = golden.identities_of(session, ids, target.name, target.object)
+    contacts = (
+        golden.identities_of(session, ids, target.name, target.contact_object)
+        if target.contact_object
+        else {}
+    )
     changes: list[Change] = []
     snapshots: dict[int, dict[str, Any]] = {}
     drafts: list[_Draft] = []
@@ -40,6 +46,14 @@ def plan(
             reason = f"deleted in {target.name}: not recreated"
             changes.append(Change(touched.sources, gid, "skip", reason, target_id=target_id))
             continue
+        contact = contacts.get(gid)
+        if identity is None and contact is not None and not contact.deleted:
+            note = f"matches existing {target.contact_object} {contact.external_id}"
+            if ctx.job.contacts == "skip":
+                reason = f"{note}: not created as a {target.object} (contacts: skip)"
+                changes.append(Change(touched.sources, gid, "skip", reason))
+                continue
+            touched.reasons.append(f"{note}; created linked")
         snapshots[gid] = dict(identity.snapshot or {}) if identity else {}
         draft = _draft(ctx, touched, target_id, snapshots[gid])
         changes.append(draft.change)

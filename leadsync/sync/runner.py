@@ -117,9 +117,9 @@ def _execute(
     target = ctx.target
     batch_size = ctx.job.batch_size
     if isinstance(target.connector, Source):
-        from leadsync.sync.refresh import refresh_target
+        from leadsync.sync.refresh import refresh_all
 
-        refresh_target(ctx, target.connector)
+        refresh_all(ctx, target.connector)
     for batch in due_records(wiring, ctx):
         _run(ctx, batch, report, progress, keep)
     for source in ctx.job.sources:

@@ -51,6 +51,10 @@ def target_info(wiring: Wiring, job: JobConfig) -> TargetInfo:
         job.target, job.object, connector, mapping, caps.owner_field, key_field, natural
     )
     info.canonical_of = {w.target: w.path for w in mapping.writes}
+    contacts = caps.extra.get("contacts")
+    if contacts and contacts.get("object") not in (None, job.object):
+        info.contact_object = str(contacts["object"])
+        info.contact_mapping = wiring.mapping(job.target, info.contact_object)
     return info
 
 

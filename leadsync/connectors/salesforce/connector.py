@@ -41,12 +41,13 @@ class SalesforceConnector(Source, Destination):
         owner_field="OwnerId",
         # How this CRM's companies look, so the engine can attach leads to accounts.
         extra={
+            "contacts": {"object": "Contact"},
             "accounts": {
                 "object": "Account",
                 "name": "Name",
                 "website": "Website",
                 "owner": "OwnerId",
-            }
+            },
         },
     )
 
