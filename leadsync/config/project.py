@@ -63,9 +63,10 @@ class JobConfig(_Strict):
     batch_size: int = Field(default=200, ge=1, le=10_000)
     dry_run: bool = False
     max_attempts: int = Field(default=5, ge=1)
-    contacts: Literal["skip", "create_linked"] = Field(
+    contacts: Literal["skip", "update", "create_linked"] = Field(
         default="skip",
-        description="A lead matching an existing contact: skip it, or create the lead anyway.",
+        description="A lead matching an existing contact: skip it, update the contact with the "
+        "merged values, or create the lead anyway (linked by the golden record).",
     )
 
     @field_validator("name")

@@ -45,6 +45,7 @@ class Change:
     owner_email: str | None = None
     route_rule: str | None = None
     missing: list[str] = field(default_factory=list)
+    object: str | None = None  # the target object written, when not the job's (a contact)
 
 
 @dataclass

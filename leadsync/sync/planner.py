@@ -53,6 +53,10 @@ def plan(
                 reason = f"{note}: not created as a {target.object} (contacts: skip)"
                 changes.append(Change(touched.sources, gid, "skip", reason))
                 continue
+            if ctx.job.contacts == "update":
+                snapshots[gid] = dict(contact.snapshot or {})
+                changes.append(_contact_update(ctx, touched, contact.external_id, snapshots[gid]))
+                continue
             touched.reasons.append(f"{note}; created linked")
         snapshots[gid] = dict(identity.snapshot or {}) if identity else {}
         draft = _draft(ctx, touched, target_id, snapshots[gid])
@@ -79,6 +83,30 @@ def _draft(
         change.action, change.reason = "review", f"stage gate: missing {', '.join(blocked)}"
         change.missing = blocked
     return _Draft(touched, change, desired, snapshot)
+
+
+def _contact_update(
+    ctx: RunContext, touched: Touched, contact_id: str, snapshot: dict[str, Any]
+) -> Change:
+    """Update the existing contact with the merged values instead of creating a lead."""
+    target = ctx.target
+    mapping = target.contact_mapping
+    obj = target.contact_object
+    reason = f"matches existing {obj} {contact_id}: updating it (contacts: update)"
+    change = Change(touched.sources, touched.golden_id, "skip", reason, target_id=contact_id,
+                    object=obj)  # fmt: skip
+    if mapping is None:
+        return change
+    keep_out = {target.key_field, target.owner_field}
+    desired = {k: v for k, v in mapping.to_target(touched.lead).items()
+               if not blank(v) and k not in keep_out}  # fmt: skip
+    changed = {k: v for k, v in desired.items() if not same_value(snapshot.get(k), v)}
+    if changed:
+        change.action, change.fields = "update", changed
+        change.diffs = [FieldDiff(k, snapshot.get(k), v) for k, v in changed.items()]
+    else:
+        change.reason = f"{reason}; unchanged"
+    return change
 
 
 def _needs_owner(ctx: RunContext, draft: _Draft) -> bool:

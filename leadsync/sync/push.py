@@ -47,14 +47,19 @@ def to_ops(ctx: RunContext, changes: Sequence[Change]) -> list[tuple[int, WriteO
 
 
 def push(ctx: RunContext, changes: Sequence[Change]) -> Pushed:
-    """Send the changes' operations to the target in one ``write`` call."""
+    """Send the changes' operations to the target: one ``write`` call per object."""
     ops = to_ops(ctx, changes)
     pushed = Pushed()
     if not ops or ctx.dry_run:
         return pushed
-    results = ctx.target.connector.write(ctx.target.object, [op for _, op in ops])
-    for (position, _), result in zip(ops, results, strict=True):
-        pushed.results[position] = result
+    by_object: dict[str, list[tuple[int, WriteOp]]] = {}
+    for position, op in ops:
+        obj = changes[position].object or ctx.target.object
+        by_object.setdefault(obj, []).append((position, op))
+    for obj, batch in by_object.items():
+        results = ctx.target.connector.write(obj, [op for _, op in batch])
+        for (position, _), result in zip(batch, results, strict=True):
+            pushed.results[position] = result
     return pushed
 
 
@@ -176,9 +181,8 @@ def _remember_target(
     if target_id is None or change.golden_id is None:
         return
     snapshot = {**before, **jsonable(change.fields)}
-    links[IdentityRef(target.name, target.object, target_id)] = golden.Link(
-        change.golden_id, snapshot
-    )
+    obj = change.object or target.object
+    links[IdentityRef(target.name, obj, target_id)] = golden.Link(change.golden_id, snapshot)
     change.target_id = target_id
 
 
