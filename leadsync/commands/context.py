@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -12,8 +13,9 @@ from leadsync.config import Project, load_project
 from leadsync.config.runtime import RuntimeSettings
 from leadsync.config.sections import section_checks
 from leadsync.errors import ConfigError
-from leadsync.store.engine import DEFAULT_URL, make_engine
+from leadsync.store.engine import DEFAULT_URL, make_engine, session_factory
 from leadsync.store.migrate import ensure_current
+from leadsync.store.models import Base
 
 
 def config_path(ctx: typer.Context) -> Path:
@@ -55,3 +57,17 @@ def open_store(ctx: typer.Context, project: Project | None = None) -> Engine:
     engine = make_engine(store_url(ctx, project))
     ensure_current(engine)
     return engine
+
+
+def show_row(ctx: typer.Context, model: type[Base], row_id: int, label: str) -> None:
+    """Print one stored row as JSON (``dlq show``, ``review show``), or exit 2 if missing."""
+    out = state(ctx)
+    with session_factory(open_store(ctx))() as session:
+        row = session.get(model, row_id)
+        if row is None:
+            raise out.fail(f"no {label} {row_id}", Exit.USAGE)
+        data = {c.name: getattr(row, c.name) for c in model.__table__.columns}
+    if out.json_mode:
+        out.emit(data)
+    else:
+        out.console.print_json(json.dumps(data, default=str))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from leadsync.commands.context import open_store
-from leadsync.commands.output import Exit, state
+from leadsync.commands.context import open_store, show_row
+from leadsync.commands.output import state
 from leadsync.store import dead_letters
 from leadsync.store.engine import session_factory, transaction
 from leadsync.store.models import DeadLetter
@@ -54,17 +53,7 @@ def dlq_list(
 @dlq_app.command("show")
 def dlq_show(ctx: typer.Context, letter_id: int) -> None:
     """Show one dead letter with the record it holds."""
-    out = state(ctx)
-    factory = session_factory(open_store(ctx))
-    with factory() as session:
-        letter = session.get(DeadLetter, letter_id)
-        if letter is None:
-            raise out.fail(f"no dead letter {letter_id}", Exit.USAGE)
-        data = {c.name: getattr(letter, c.name) for c in DeadLetter.__table__.columns}
-    if out.json_mode:
-        out.emit(data)
-    else:
-        out.console.print_json(json.dumps(data, default=str))
+    show_row(ctx, DeadLetter, letter_id, "dead letter")
 
 
 @dlq_app.command("replay")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy import or_, select
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from leadsync.commands.context import open_store
 from leadsync.commands.output import Exit, state
+from leadsync.mapping.normalize import email_match_key
 from leadsync.store import audit
 from leadsync.store.engine import session_factory
 from leadsync.store.golden import golden_id_from_key
@@ -74,12 +76,7 @@ def explain(
     )
 
 
-def _resolve(session: object, text: str) -> int | None:
-    from sqlalchemy.orm import Session
-
-    from leadsync.mapping.normalize import email_match_key
-
-    assert isinstance(session, Session)
+def _resolve(session: Session, text: str) -> int | None:
     if text.isdigit():
         return int(text)
     gid = golden_id_from_key(text)
@@ -91,5 +88,5 @@ def _resolve(session: object, text: str) -> int | None:
             select(GoldenLead.id).where(GoldenLead.email_key == key).limit(1)
         ).scalar_one_or_none()
     return session.execute(
-        select(Identity.golden_id).where(or_(Identity.external_id == text)).limit(1)
+        select(Identity.golden_id).where(Identity.external_id == text).limit(1)
     ).scalar_one_or_none()

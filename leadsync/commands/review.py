@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from leadsync.commands.context import open_store
+from leadsync.commands.context import open_store, show_row
 from leadsync.commands.output import Exit, state
 from leadsync.store import dead_letters
 from leadsync.store.engine import session_factory, transaction
-from leadsync.store.models import ReviewItem
+from leadsync.store.models import RecordOutcome, ReviewItem, SyncRun
 from leadsync.sync import review
 
 review_app = typer.Typer(help="Review queue for ambiguous matches.", no_args_is_help=True)
@@ -43,17 +44,7 @@ def review_list(ctx: typer.Context, all_items: bool = typer.Option(False, "--all
 @review_app.command("show")
 def review_show(ctx: typer.Context, item_id: int) -> None:
     """Show one item with the incoming lead."""
-    out = state(ctx)
-    factory = session_factory(open_store(ctx))
-    with factory() as session:
-        item = session.get(ReviewItem, item_id)
-        if item is None:
-            raise out.fail(f"no review item {item_id}", Exit.USAGE)
-        data = {c.name: getattr(item, c.name) for c in ReviewItem.__table__.columns}
-    if out.json_mode:
-        out.emit(data)
-    else:
-        out.console.print_json(json.dumps(data, default=str))
+    show_row(ctx, ReviewItem, item_id, "review item")
 
 
 @review_app.command("accept")
@@ -95,13 +86,8 @@ def _decide(ctx: typer.Context, item_id: int, *, accept: bool) -> None:
         out.console.print(f"review item {item_id} {verdict}")
 
 
-def _jobs_of(session: object, source: str) -> list[str]:
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from leadsync.store.models import RecordOutcome, SyncRun
-
-    assert isinstance(session, Session)
+def _jobs_of(session: Session, source: str) -> list[str]:
+    """The jobs that have read ``source`` (its decided record is replayed by each of them)."""
     rows = session.execute(
         select(SyncRun.job)
         .join(RecordOutcome, RecordOutcome.run_id == SyncRun.id)

@@ -23,7 +23,7 @@ from leadsync.demo.project import (
 )
 from leadsync.demo.routing import demo_routing
 from leadsync.demo.webhooks import send_burst
-from leadsync.demo.world import World, running_world
+from leadsync.demo.world import running_world
 from leadsync.sandbox.clients import DEFAULT_PASSWORD
 from leadsync.sandbox.hubspot import DEFAULT_TOKEN
 from leadsync.store.engine import make_engine, session_factory
@@ -83,7 +83,7 @@ def run_demo(
         finally:
             wiring.close()
         report.salesforce_leads = (report.salesforce_leads[0], world.salesforce.count("Lead"))
-        _collect(report, factory, world)
+        _collect(report, factory)
         engine.dispose()
     report.seconds = time.perf_counter() - started
     return report
@@ -96,7 +96,7 @@ def _set_demo_secrets() -> None:
     os.environ.setdefault(HS_TOKEN_VAR, DEFAULT_TOKEN)
 
 
-def _collect(report: DemoReport, factory: Any, world: World) -> None:
+def _collect(report: DemoReport, factory: Any) -> None:
     with factory() as session:
         rows = session.execute(
             select(RoutingAssignment.owner, RoutingAssignment.rule, func.count())
@@ -108,7 +108,6 @@ def _collect(report: DemoReport, factory: Any, world: World) -> None:
         report.dead_letters = [
             (d.source, d.stage, d.error_code or "", d.error_message[:120]) for d in letters
         ]
-    del world
 
 
 def counts_by_status(report: DemoReport) -> Counter[str]:

@@ -53,7 +53,7 @@ def run_batch(ctx: RunContext, batch: SourceBatch) -> tuple[list[Change], Waterm
         if ctx.dry_run:
             ctx.stats.dead_lettered += len(ingested.failures)
             for change in changes:
-                _count_planned(ctx, change)
+                ctx.stats.count(change)
             session.rollback()
             return changes, batch.watermark
         session.commit()
@@ -88,15 +88,3 @@ def run_batch(ctx: RunContext, batch: SourceBatch) -> tuple[list[Change], Waterm
         if ctx.lease is not None and batch.checkpoint:
             checkpoints.save(session, ctx.lease, batch.system, batch.object, after, now=ctx.clock())
     return changes, after
-
-
-def _count_planned(ctx: RunContext, change: Change) -> None:
-    stats = ctx.stats
-    if change.action == "create":
-        stats.created += 1
-    elif change.action == "update":
-        stats.updated += 1
-    elif change.action == "skip":
-        stats.unchanged += 1
-    elif change.action == "review":
-        stats.review += 1

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from leadsync.connectors.base import Record
 from leadsync.mapping import Mapping
+from leadsync.mapping.mapping import MapResult
 from leadsync.mapping.model import Lead
 from leadsync.mapping.normalize import email_match_key
 from leadsync.store import audit, golden
@@ -171,9 +172,8 @@ def _load(session: Session, refs: Sequence[IdentityRef], records: Sequence[Recor
     return _Work(known, rows, accepted, golden.GoldenIds(session, unknown))
 
 
-def _map_failure(out: Ingested, ref: IdentityRef, record: Record, mapped: object) -> None:
-    errors = list(getattr(mapped, "errors", []))
-    action = getattr(mapped, "action", "dead_letter")
+def _map_failure(out: Ingested, ref: IdentityRef, record: Record, mapped: MapResult) -> None:
+    errors, action = list(mapped.errors), mapped.action
     message = "; ".join(str(e) for e in errors) or "record did not map to a lead"
     if action == "skip":
         out.skipped.append((str(ref), message))

@@ -64,6 +64,19 @@ class RunStats:
     target_refreshed: int = 0
     api_calls: int = 0
 
+    def count(self, change: Change, *, failed: bool = False) -> None:
+        """Count one planned (or pushed) change; a failed push counts each of its sources."""
+        if failed:
+            self.failed += len(change.sources)
+        elif change.action == "create":
+            self.created += 1
+        elif change.action == "update":
+            self.updated += 1
+        elif change.action == "skip":
+            self.unchanged += 1
+        elif change.action == "review":
+            self.review += 1
+
     def add(self, other: RunStats) -> None:
         """Add ``other``'s counts to these."""
         for name in self.__dataclass_fields__:

@@ -100,7 +100,7 @@ def record(
             _remember_target(ctx, links, change, result, snapshots.get(change.golden_id, {}))
             events.append(_write_event(target.name, change, result))
             resolved.extend(change.sources)
-        _count(ctx, change, status)
+        ctx.stats.count(change, failed=status == "failed")
         target_id = result.id if result else change.target_id
         outcomes.extend(
             _outcome(ctx, source, change.action, status, change.reason, now, change, target_id)
@@ -201,17 +201,3 @@ def _write_event(system: str, change: Change, result: WriteResult) -> audit.Even
         rule,
         f"{result.status}: {change.reason}"[:2000],
     )
-
-
-def _count(ctx: RunContext, change: Change, status: str) -> None:
-    stats = ctx.stats
-    if status == "failed":
-        stats.failed += len(change.sources)
-    elif change.action == "create":
-        stats.created += 1
-    elif change.action == "update":
-        stats.updated += 1
-    elif change.action == "skip":
-        stats.unchanged += 1
-    elif change.action == "review":
-        stats.review += 1
