@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadsync import jsoncodec
+
 DEFAULT_URL = "sqlite:///leadsync.db"
 
 
@@ -27,6 +29,8 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
         **kwargs: Passed to :func:`sqlalchemy.create_engine`.
     """
     parsed = make_url(url)
+    kwargs.setdefault("json_serializer", jsoncodec.dumps)
+    kwargs.setdefault("json_deserializer", jsoncodec.loads)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 60}, **kwargs)
         _configure_sqlite(engine)

@@ -39,13 +39,17 @@ class Touched:
     decisions: list[FieldDiff] = field(default_factory=list)
     created: bool = False
     route_rule: str | None = None
+    _latest: dict[str, FieldDiff] = field(default_factory=dict, repr=False)
+
+    def decided(self, diffs: list[FieldDiff]) -> None:
+        """Add this batch's newest decisions on the lead's fields."""
+        self.decisions.extend(diffs)
+        for diff in diffs:
+            self._latest[diff.field] = diff
 
     def last_decision(self, field_name: str) -> FieldDiff | None:
         """The newest decision on canonical field ``field_name`` in this batch."""
-        for decision in reversed(self.decisions):
-            if decision.field == field_name:
-                return decision
-        return None
+        return self._latest.get(field_name)
 
 
 @dataclass
@@ -257,7 +261,7 @@ def _merge(
         FieldDiff(d.field, jsonable(d.old), jsonable(d.kept_value), d.winner_system, d.rule)
         for d in outcome.decisions
     ]
-    touched.decisions.extend(diffs)
+    touched.decided(diffs)
     source = touched.sources[-1]
     work.events.extend(
         audit.Event(

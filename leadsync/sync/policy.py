@@ -23,6 +23,7 @@ incoming value that is kept is not reported as a decision.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -71,10 +72,58 @@ class ObjectPolicy(BaseModel):
 
     def rule_for(self, name: str) -> FieldRule:
         """Return the rule of field ``name`` (dotted names fall back to their head)."""
-        rule = self.fields.get(name) or self.fields.get(name.split(".", 1)[0])
-        if rule or self.default_rule:
-            return rule or self.default_rule  # type: ignore[return-value]
-        return _implicit_rule(self.master)
+        return _rules_of(self).rule_for(self, name)
+
+    def plain_rules(self) -> tuple[tuple[str, FieldRule], ...]:
+        """Every plain field with its rule, in :data:`PLAIN_FIELDS` order."""
+        return _rules_of(self).plain
+
+
+class _Rules:
+    """The rule answers of one policy, remembered: merge asks for every field of every record.
+
+    Kept beside the policy rather than on it, so the (frozen) policy's value and equality
+    stay its configuration alone.
+    """
+
+    __slots__ = ("_known", "plain")
+
+    def __init__(self, policy: ObjectPolicy) -> None:
+        # No reference to the policy is kept: the cache entry must die with it.
+        self._known: dict[str, FieldRule] = {}
+        self.plain = tuple((name, self.rule_for(policy, name)) for name in PLAIN_FIELDS)
+
+    def rule_for(self, policy: ObjectPolicy, name: str) -> FieldRule:
+        rule = self._known.get(name)
+        if rule is None:
+            rule = policy.fields.get(name) or policy.fields.get(name.split(".", 1)[0])
+            rule = rule or policy.default_rule or _implicit_rule(policy.master)
+            self._known[name] = rule
+        return rule
+
+
+_RULES: dict[int, tuple[weakref.ref[ObjectPolicy], _Rules]] = {}
+
+
+def _rules_of(policy: ObjectPolicy) -> _Rules:
+    key = id(policy)
+    entry = _RULES.get(key)
+    if entry is not None and entry[0]() is policy:
+        return entry[1]
+    rules = _Rules(policy)
+    # The entry leaves with its policy, so a later object at the same address never sees it.
+    _RULES[key] = (weakref.ref(policy, lambda _ref: _RULES.pop(key, None)), rules)
+    return rules
+
+
+_TAKE_NEW = Verdict(True, "new record")
+_KEEP_NEW = Verdict(False, "new record")
+_BANT_FIELDS: tuple[str, ...] = tuple(Bant.model_fields)
+
+
+@lru_cache(maxsize=256)
+def _phrase(rule: FieldRule) -> str:
+    return rule.describe()
 
 
 @lru_cache(maxsize=64)
@@ -154,45 +203,59 @@ class _Merge:
         self.prov: dict[str, Provenance] = dict(current.provenance)
         self.decisions: list[Decision] = []
         self.changed = False
+        self._own_times = incoming.provenance
+        self._stamps: dict[datetime, Provenance] = {}
 
     def time_of(self, name: str) -> datetime:
         """When the incoming value of ``name`` was observed (its own provenance, if sent)."""
-        own = self.inc.provenance.get(name)
+        own = self._own_times.get(name)
         return own.observed_at if own is not None else self.at
+
+    def stamp(self, at: datetime) -> Provenance:
+        """The provenance of a value taken from the incoming system, observed at ``at``."""
+        # Provenance is frozen: the fields of one observation share one instance.
+        prov = self._stamps.get(at)
+        if prov is None:
+            prov = self._stamps[at] = Provenance(system=self.system, observed_at=at)
+        return prov
 
     def decide(self, name: str, cur: object, inc: object, rule: FieldRule) -> object:
         """Merge one value under ``rule``; return the surviving value."""
-        if is_blank(inc) and is_blank(cur):
+        inc_blank = is_blank(inc)
+        if inc_blank and is_blank(cur):
             return cur
         at, prov = self.time_of(name), self.prov.get(name)
-        ctx = FieldContext(name, cur, inc, prov, self.system, at, self.policy.master)
         if self.create:
-            verdict = Verdict(not is_blank(inc), "new record")
+            verdict = _TAKE_NEW if not inc_blank else _KEEP_NEW
         elif rule.kind != "first_touch" and self._stale(prov, at):
             verdict = Verdict(False, f"stale: older than the value already seen from {self.system}")
         else:
+            ctx = FieldContext(name, cur, inc, prov, self.system, at, self.policy.master)
             verdict = evaluate(rule, ctx)
         if inc == cur:
             # The same value confirmed by an observation that would have won: it now stands on
             # that observation, so a later, weaker one cannot displace it.
             if verdict.take:
-                self.prov[name] = Provenance(system=self.system, observed_at=at)
+                self.prov[name] = self.stamp(at)
             return cur
-        return self.apply(name, cur, inc, verdict, rule.describe())
+        return self.apply(name, cur, inc, verdict, rule)
 
     def _stale(self, prov: Provenance | None, at: datetime) -> bool:
         return prov is not None and prov.system == self.system and at < prov.observed_at
 
-    def apply(self, name: str, cur: object, inc: object, verdict: Verdict, rule: str) -> object:
+    def apply(
+        self, name: str, cur: object, inc: object, verdict: Verdict, rule: FieldRule | str
+    ) -> object:
         """Record the verdict on one differing value and return the surviving value."""
         prov = self.prov.get(name)
         if verdict.take:
-            self.prov[name] = Provenance(system=self.system, observed_at=self.time_of(name))
+            self.prov[name] = self.stamp(self.time_of(name))
             self.changed = True
         if not self.create and not (not verdict.take and is_blank(inc)):
             kept = inc if verdict.take else cur
             winner = self.system if verdict.take else (prov.system if prov else None)
-            self.decisions.append(Decision(name, cur, inc, kept, winner, rule, verdict.reason))
+            phrase = rule if isinstance(rule, str) else _phrase(rule)
+            self.decisions.append(Decision(name, cur, inc, kept, winner, phrase, verdict.reason))
         return inc if verdict.take else cur
 
     def fixed(self, name: str, cur: object, inc: object, take: bool, reason: str) -> object:
@@ -231,12 +294,13 @@ def merge(
     )
     base = state.cur
     sent = incoming.model_fields_set
-    for name in PLAIN_FIELDS:
+    values = state.values
+    for name, rule in policy.plain_rules():
         cur, inc = getattr(base, name), getattr(incoming, name)
         if name not in sent and is_blank(inc):
-            state.values[name] = cur  # not sent at all: nothing to decide, even for 'always'
+            values[name] = cur  # not sent at all: nothing to decide, even for 'always'
             continue
-        state.values[name] = state.decide(name, cur, inc, policy.rule_for(name))
+        values[name] = state.decide(name, cur, inc, rule)
     state.values["custom"] = _merge_custom(state, base.custom, incoming.custom)
     state.values["qualification"] = _merge_bant(state, base.qualification, incoming.qualification)
     _merge_touches(state, base, incoming)
@@ -267,6 +331,8 @@ def _merge_custom(state: _Merge, cur: dict[str, Any], inc: dict[str, Any]) -> di
 
 
 def _merge_bant(state: _Merge, cur: Bant, inc: Bant) -> Bant:
+    if _all_blank(inc) and _all_blank(cur):
+        return cur  # every key would keep its (blank) current value
     values = {
         key: state.decide(
             f"qualification.{key}",
@@ -274,9 +340,13 @@ def _merge_bant(state: _Merge, cur: Bant, inc: Bant) -> Bant:
             getattr(inc, key),
             state.policy.rule_for(f"qualification.{key}"),
         )
-        for key in Bant.model_fields
+        for key in _BANT_FIELDS
     }
     return cur.model_copy(update=values)
+
+
+def _all_blank(bant: Bant) -> bool:
+    return all(is_blank(getattr(bant, key)) for key in _BANT_FIELDS)
 
 
 def _touch_time(touch: Touch | None, prov: Provenance | None) -> datetime | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,7 @@ from leadsync.store.models import SyncRun
 from leadsync.sync.batch import SourceBatch, run_batch
 from leadsync.sync.context import RunContext
 from leadsync.sync.plan import Change, RunStats
+from leadsync.sync.prefetch import prefetched
 from leadsync.sync.replay import due_records
 from leadsync.sync.setup import build_context
 from leadsync.sync.wiring import Wiring
@@ -129,13 +131,19 @@ def _execute(
         start = mark
         records = connector.read(source.object, since=start.cursor)
         fresh = (r for r in records if start.admits(r.id, r.updated_at))
-        for chunk in _chunks(fresh, batch_size):
-            batch = SourceBatch(source.connector, source.object, mapping, chunk, mark)
-            mark = _run(ctx, batch, report, progress, keep)
-            _renew(ctx)
-            if stop():
-                report.error = "stopped on request after a checkpointed batch"
-                return
+        chunks = _chunks(fresh, batch_size)
+        if not _same_object(connector, target.connector):
+            # A connector is not shared across threads: only a source that is not also the
+            # target (written by this thread) is read ahead.
+            chunks = prefetched(chunks, name=f"read {source.connector}:{source.object}")
+        with closing(chunks):
+            for chunk in chunks:
+                batch = SourceBatch(source.connector, source.object, mapping, chunk, mark)
+                mark = _run(ctx, batch, report, progress, keep)
+                _renew(ctx)
+                if stop():
+                    report.error = "stopped on request after a checkpointed batch"
+                    return
 
 
 def _run(
@@ -154,7 +162,11 @@ def _renew(ctx: RunContext) -> None:
         ctx.lease = leases.renew(ctx.factory, ctx.lease, now=ctx.clock(), ttl=LEASE_TTL)
 
 
-def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+def _same_object(left: object, right: object) -> bool:
+    return left is right
+
+
+def _chunks(records: Iterable[Record], size: int) -> Generator[list[Record], None, None]:
     iterator = iter(records)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk

@@ -289,3 +289,21 @@ def test_policy_lookup_and_bad_hooks() -> None:
     for path in (f"{HERE}:NOT_CALLABLE", "no.such.module:fn"):
         with pytest.raises(ConfigError):
             run(held("CEO", "forms", 1), Lead(title="CTO"), "hubspot", 5, f"hook {path}")
+
+
+def test_remembered_rules_leave_the_policy_value_and_die_with_it() -> None:
+    import gc
+
+    from leadsync.sync import policy as policy_module
+    from leadsync.sync.policy import ObjectPolicy
+
+    used = ObjectPolicy(master="salesforce", fields={"phone": "always hubspot"})
+    assert used.rule_for("phone").kind == "always"
+    assert used.rule_for("custom.tier").kind == "prefer"  # falls back to the master rule
+    assert dict(used.plain_rules())["phone"].systems == ("hubspot",)
+    fresh = ObjectPolicy(master="salesforce", fields={"phone": "always hubspot"})
+    assert used == fresh
+    before = len(policy_module._RULES)
+    del used
+    gc.collect()
+    assert len(policy_module._RULES) == before - 1

@@ -17,6 +17,7 @@ import hubspot
 import urllib3
 from urllib3.util.retry import Retry
 
+from leadsync import jsoncodec
 from leadsync.connectors.deps import ConnectorDeps
 from leadsync.connectors.http import error_for
 from leadsync.connectors.hubspot.settings import HubSpotSettings, OAuthAuth
@@ -114,7 +115,7 @@ class HubSpotApi:
         except Exception as exc:
             raise _translate(exc, per_record) from exc
         data = getattr(resp, "data", b"")
-        return json.loads(data) if data else None
+        return jsoncodec.loads(data) if data else None
 
     def _access_token(self) -> str:
         auth = self.settings.auth
