@@ -31,11 +31,25 @@ def propose(
     Returns:
         False when the pair was rejected before (the caller treats the lead as new).
     """
-    row = session.execute(
-        select(ReviewItem).where(
-            ReviewItem.kind == "match", ReviewItem.left_key == left, ReviewItem.right_key == right
+    # No autoflush: flushing the batch's pending golden changes before every lookup costs a
+    # scan of the whole session each time; the pairs queued but not yet flushed are in
+    # session.new.
+    pair = ("match", left, right)
+    pending = (
+        o for o in session.new
+        if isinstance(o, ReviewItem) and (o.kind, o.left_key, o.right_key) == pair
+    )  # fmt: skip
+    with session.no_autoflush:
+        row = (
+            next(pending, None)
+            or session.execute(
+                select(ReviewItem).where(
+                    ReviewItem.kind == "match",
+                    ReviewItem.left_key == left,
+                    ReviewItem.right_key == right,
+                )
+            ).scalar_one_or_none()
         )
-    ).scalar_one_or_none()
     if row is not None:
         return row.status != "rejected"
     detail: dict[str, Any] = {

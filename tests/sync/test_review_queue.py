@@ -1,0 +1,44 @@
+"""The match review queue: one open item per pair, a rejected pair never comes back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from leadsync.mapping.model import Lead
+from leadsync.store.engine import transaction
+from leadsync.store.models import ReviewItem
+from leadsync.sync.review import propose
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+LEAD = Lead(email="ana@example.com", first_name="Ana")
+
+
+def _count(factory: sessionmaker[Session]) -> int:
+    with factory() as session:
+        return session.execute(select(func.count()).select_from(ReviewItem)).scalar_one()
+
+
+def test_the_same_pair_twice_in_one_batch_is_queued_once(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        assert propose(session, "hubspot:contacts:1", "g:7", 12.0, LEAD, {}, now=NOW)
+        assert propose(session, "hubspot:contacts:1", "g:7", 12.0, LEAD, {}, now=NOW)
+        assert propose(session, "hubspot:contacts:1", "g:8", 9.0, LEAD, {}, now=NOW)
+    assert _count(factory) == 2
+    with transaction(factory) as session:  # a later batch finds the stored one
+        assert propose(session, "hubspot:contacts:1", "g:7", 12.0, LEAD, {}, now=NOW)
+    assert _count(factory) == 2
+
+
+def test_a_rejected_pair_is_not_proposed_again(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        propose(session, "forms:submission:9", "g:3", 10.0, LEAD, {"id": "9"}, now=NOW)
+    with transaction(factory) as session:
+        item = session.execute(select(ReviewItem)).scalar_one()
+        assert item.detail["lead"]["email"] == "ana@example.com"
+        item.status = "rejected"
+    with transaction(factory) as session:
+        assert not propose(session, "forms:submission:9", "g:3", 10.0, LEAD, {}, now=NOW)
+    assert _count(factory) == 1
