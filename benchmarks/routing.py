@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from bench_store import fresh_db
 from sqlalchemy.orm import sessionmaker
 
 from leadsync.connectors.base import Owner
@@ -86,9 +87,12 @@ def indexed(router: Router, leads: list[Lead]) -> float:
     return len(leads) / (time.perf_counter() - start)
 
 
-def routed(config: RoutingConfig, reps: list[Owner], leads: list[Lead], batch: int) -> float:
+def routed(
+    config: RoutingConfig, reps: list[Owner], leads: list[Lead], batch: int, db: str | None
+) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/routing.db")
+        url, drop = fresh_db(db, tmp, "routing")
+        engine = make_engine(url)
         upgrade(engine)
         router = Router(config, session_factory(engine), reps, lambda: datetime.now(UTC))
         start = time.perf_counter()
@@ -97,6 +101,7 @@ def routed(config: RoutingConfig, reps: list[Owner], leads: list[Lead], batch: i
             router.route_many([(lead, f"ls-{offset + i}", None) for i, lead in enumerate(chunk)])
         rate = len(leads) / (time.perf_counter() - start)
         engine.dispose()
+        drop()
     return rate
 
 
@@ -105,6 +110,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--leads", type=int, default=None)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--db", default=None, help="postgresql+psycopg://... (default SQLite)")
     args = parser.parse_args()
     n = args.leads or (10_000 if args.quick else 100_000)
     reps = [Owner(f"005{i:03d}", f"rep{i}@acme.example") for i in range(40)]
@@ -112,10 +118,11 @@ def main() -> None:
     leads = make_leads(n)
     base = baseline(config, leads)
     rules_only = indexed(Router(config, sessionmaker(), reps, lambda: datetime.now(UTC)), leads)
-    rate = routed(config, reps, leads, args.batch)
-    single = routed(config, reps, leads[:2_000], 1)
+    rate = routed(config, reps, leads, args.batch, args.db)
+    single = routed(config, reps, leads[:2_000], 1, args.db)
     print(
-        f"rules: {len(config.rules)}, teams: {len(config.teams)}, leads: {n}, batch: {args.batch}"
+        f"rules: {len(config.rules)}, teams: {len(config.teams)}, leads: {n}, batch: {args.batch}, "
+        f"store: {'PostgreSQL' if args.db else 'SQLite'}"
     )
     print(f"rule evaluation only (baseline): {base:10,.0f} leads/s  (linear scan of all rules)")
     print(

@@ -31,10 +31,11 @@ import multiprocessing as mp
 import os
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
+
+from bench_store import fresh_db
 
 TARGET_RPS = 2_000.0
 TARGET_RSS_MB = 500.0
@@ -196,25 +197,6 @@ def _in_child(target: Callable[..., None], *args: Any) -> Any:
 
 
 # -- one size, and the report ---------------------------------------------------------------
-def _fresh_db(base_url: str | None, workdir: str, n: int) -> tuple[str, Callable[[], None]]:
-    if not base_url:
-        return f"sqlite:///{workdir}/store-{n}.db", lambda: None
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = admin.url.set(query={"options": f"-csearch_path={schema}"})
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return url.render_as_string(hide_password=False), drop
-
-
 def _split_calls(sf: dict[str, tuple[int, int]], hs: dict[str, tuple[int, int]]) -> dict[str, int]:
     def total(log: dict[str, tuple[int, int]], keep: Callable[[str], bool]) -> int:
         return sum(calls for endpoint, (calls, _) in log.items() if keep(endpoint))
@@ -240,7 +222,7 @@ def _ideal(n: int, batch: int) -> int:
 def run_size(crms: Crms, n: int, args: argparse.Namespace, workdir: str) -> dict[str, Any]:
     """Seed N contacts, run the pipeline and the raw baseline; return the figures."""
     seed_seconds = crms.ask("seed", n)
-    db_url, drop = _fresh_db(args.db, workdir, n)
+    db_url, drop = fresh_db(args.db, workdir, str(n))
     try:
         profile = f"{args.profile}.{n}" if args.profile else None
         answer = _in_child(_pipeline, crms.urls, db_url, args.batch_size, profile)
