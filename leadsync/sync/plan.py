@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Action = Literal["create", "update", "skip", "review", "dead_letter"]
 
 
-@dataclass(frozen=True)
-class FieldDiff:
-    """One target field that will change."""
+class FieldDiff(NamedTuple):
+    """One target field that will change (a tuple: plans build one per field per record)."""
 
     field: str
     old: Any

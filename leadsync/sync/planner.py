@@ -123,7 +123,7 @@ def _finish(ctx: RunContext, draft: _Draft) -> None:
         if not target.key_is_natural and target.key_field and gid is not None:
             desired[target.key_field] = golden_key(gid)
         change.action, change.fields = "create", desired
-        change.diffs = [_diff(ctx, draft.touched, k, None, v) for k, v in desired.items()]
+        change.diffs = _diffs(ctx, draft.touched, {}, desired)
         return
     snapshot = draft.snapshot
     changed = {k: v for k, v in desired.items() if not same_value(snapshot.get(k), v)}
@@ -131,18 +131,26 @@ def _finish(ctx: RunContext, draft: _Draft) -> None:
         change.reason = f"{change.reason}; unchanged in {target.name}"
         return
     change.action, change.fields = "update", changed
-    change.diffs = [_diff(ctx, draft.touched, k, snapshot.get(k), v) for k, v in changed.items()]
+    change.diffs = _diffs(ctx, draft.touched, snapshot, changed)
 
 
-def _diff(ctx: RunContext, touched: Touched, target_field: str, old: Any, new: Any) -> FieldDiff:
-    """A target field's change with the system and rule that decided its canonical value."""
-    path = ctx.target.canonical_of.get(target_field)
-    decision = touched.last_decision(path) if path is not None else None
-    if decision is not None:
-        return FieldDiff(target_field, old, new, decision.system, decision.rule)
-    if target_field == ctx.target.owner_field:
-        return FieldDiff(target_field, old, new, "routing", touched.route_rule)
-    return FieldDiff(target_field, old, new)
+def _diffs(
+    ctx: RunContext, touched: Touched, before: dict[str, Any], after: dict[str, Any]
+) -> list[FieldDiff]:
+    """Each target field's change with the system and rule that decided its canonical value."""
+    canonical_of, owner_field = ctx.target.canonical_of, ctx.target.owner_field
+    out = []
+    for target_field, new in after.items():
+        old = before.get(target_field)
+        path = canonical_of.get(target_field)
+        decision = touched.last_decision(path) if path is not None else None
+        if decision is not None:
+            out.append(FieldDiff(target_field, old, new, decision.system, decision.rule))
+        elif target_field == owner_field:
+            out.append(FieldDiff(target_field, old, new, "routing", touched.route_rule))
+        else:
+            out.append(FieldDiff(target_field, old, new))
+    return out
 
 
 def _gate(ctx: RunContext, lead: Lead) -> list[str]:
