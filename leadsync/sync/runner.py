@@ -19,6 +19,7 @@ from leadsync.store.leases import Lease
 from leadsync.store.models import SyncRun
 from leadsync.sync.batch import SourceBatch, run_batch
 from leadsync.sync.context import RunContext
+from leadsync.sync.gcpolicy import batch_friendly_gc
 from leadsync.sync.plan import Change, RunStats
 from leadsync.sync.prefetch import prefetched
 from leadsync.sync.replay import due_records
@@ -88,7 +89,8 @@ def run_job(
     report = RunReport(job.name, run_id, "running", ctx.stats)
     paused_until = None
     try:
-        _execute(wiring, ctx, report, progress, keep_changes, stop or _never)
+        with batch_friendly_gc():
+            _execute(wiring, ctx, report, progress, keep_changes, stop or _never)
         failed = ctx.stats.failed + ctx.stats.dead_lettered
         report.status = "planned" if dry_run else ("partial" if failed else "succeeded")
     except BudgetExhaustedError as exc:
