@@ -116,6 +116,8 @@ def to_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise ValueError("a boolean is not a number")
     text = value if isinstance(value, str) else str(value)
+    if type(value) is Decimal and value.is_finite() and len(text) <= 64:
+        return value  # what parsing its own text gives back: that text has no junk
     try:
         number = Decimal(_NUMBER_JUNK.sub("", text)[:64])
     except InvalidOperation:

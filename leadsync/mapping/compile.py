@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from leadsync.mapping.canonical import COERCERS, EXPECTED, CanonicalField, canonical_field
+from leadsync.mapping.memo import MISSING, Memo
 from leadsync.mapping.model import Lead
 from leadsync.mapping.normalize.picklist import PicklistMap
 from leadsync.mapping.registry import COMPUTED, Transform, build_transform
@@ -27,7 +28,6 @@ POLICY_ACTION: dict[OnError, Action] = {
     "dead_letter": "dead_letter",
 }
 SKIP = object()  # a write converter's answer for "the target cannot hold this value"
-_MISSING = object()
 _HEADER_JUNK = re.compile(r"[\W_]+")
 
 
@@ -48,13 +48,24 @@ class BadValue(Exception):  # noqa: N818 - internal signal, never leaves the map
 
 @dataclass(frozen=True, slots=True)
 class ReadStep:
-    """One canonical field's compiled read."""
+    """One canonical field's compiled read.
+
+    For a field with one plain source, ``read(fields)`` is ``default`` when
+    ``raw = fields.get(key)`` is None, ``process(raw)`` when it is not a str, else the
+    remembered ``peek(raw, miss)`` or ``fill(raw)``. The parts are kept so that the
+    per-record loop can inline that case; ``key`` is None for every other field.
+    """
 
     field: CanonicalField
     label: str
     action: Action
     required: bool
     read: Callable[[Mapping[str, Any]], Any]
+    key: str | None
+    peek: Callable[[Any, Any], Any]
+    fill: Callable[[str], Any]
+    process: Callable[[Any], Any]
+    default: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +78,7 @@ class WriteStep:
     convert: Callable[[Any], Any]
     outputs: tuple[str, ...]  # the value-map outputs, for picklist checks
     default: Any = None
+    plain: bool = False  # convert only unwraps enums, so a per-record loop may inline it
 
 
 def _blank(value: Any) -> bool:
@@ -78,31 +90,55 @@ def _getter(spec: FieldSpec, folded: bool) -> Callable[[Mapping[str, Any]], Any]
     if spec.const is not None:
         const = spec.const
         return lambda fields: const
-    if spec.computed is not None:
-        comp = COMPUTED[spec.computed]
-
-        def computed(fields: Mapping[str, Any]) -> Any:
-            values = [fields.get(n) for n in names]
-            if all(_blank(v) for v in values) or any(_blank(v) for v in values[: comp.needs]):
-                return None
-            result = comp.func(*values)
-            if result is None and not comp.none_ok:
-                raise BadValue(values[0] if len(values) == 1 else values, comp.expected)
-            return result
-
-        return computed
     if len(names) == 1:
         only = names[0]
         return lambda fields: fields.get(only)
     return lambda fields: next((v for n in names if not _blank(v := fields.get(n))), None)
 
 
+_TEXT_OR_NONE = frozenset({str, type(None)})
+
+
+def _computed_read(
+    spec: FieldSpec, folded: bool, process: Callable[[Any], Any], default: Any
+) -> Callable[[Mapping[str, Any]], Any]:
+    """Build the read of a computed field: its function of the sources, then ``process``."""
+    comp = COMPUTED[spec.computed or ""]
+    names = [fold_key(s) if folded else s for s in spec.sources]
+    needs = comp.needs
+
+    def compute(*values: Any) -> Any:
+        blanks = [v is None or (isinstance(v, str) and not v.strip()) for v in values]
+        if all(blanks) or any(blanks[:needs]):
+            return default
+        result = comp.func(*values)
+        if result is None:
+            if comp.none_ok:
+                return default
+            raise BadValue(values[0] if len(values) == 1 else list(values), comp.expected)
+        return process(result)
+
+    # Pure in the sources, which repeat (state and country pairs, a company's website).
+    # Only text is remembered: an equal number or date of another type or form could give
+    # another result (coalesce returns its argument).
+    memo = Memo()
+
+    def read(fields: Mapping[str, Any]) -> Any:
+        key = tuple(map(fields.get, names))
+        if not set(map(type, key)) <= _TEXT_OR_NONE:
+            return compute(*key)
+        value = memo.get(key, MISSING)
+        return memo.put(key, compute(*key)) if value is MISSING else value
+
+    return read
+
+
 def _value_map_step(vmap: PicklistMap) -> Callable[[Any], Any]:
     expected = "one of " + ", ".join(repr(s) for s in vmap.sources)
 
     def lookup(value: Any) -> Any:
-        mapped = vmap.get(value, _MISSING)
-        if mapped is _MISSING:
+        mapped = vmap.get(value, MISSING)
+        if mapped is MISSING:
             raise BadValue(value, expected)
         return mapped
 
@@ -115,8 +151,14 @@ def _pipeline(
     coerce: Callable[[Any], Any],
     expected: str,
     default: Any,
-) -> Callable[[Any], Any]:
-    """Build raw value → canonical value for one field, memoised on the raw value."""
+) -> tuple[Callable[[Any, Any], Any], Callable[[str], Any], Callable[[Any], Any]]:
+    """Build raw value → canonical value for one field, remembered for text.
+
+    Returns:
+        ``peek(raw, miss)``: the remembered value of a str ``raw``, else ``miss``;
+        ``fill(raw)``: the value of a str ``raw``, computed and remembered; and
+        ``process(raw)``: the value of any ``raw``, computed.
+    """
 
     def process(raw: Any) -> Any:
         if isinstance(raw, str) and not raw.strip():
@@ -138,17 +180,15 @@ def _pipeline(
         except (ValueError, ArithmeticError):
             raise BadValue(raw, expected) from None
 
-    # Pure in the raw value, and picklists, countries and companies repeat a lot. Typed, so
-    # that 1, 1.0 and True stay apart. Failures raise, and so are never cached.
-    cached = lru_cache(maxsize=4096, typed=True)(process)
+    # Pure in the raw value, and picklists, countries and companies repeat a lot. Only
+    # exact str keys: 1, 1.0 and True are equal keys but not equal inputs. Failures raise,
+    # and so are never remembered.
+    memo = Memo()
 
-    def run(raw: Any) -> Any:
-        try:
-            return cached(raw)
-        except TypeError:  # unhashable raw value (a list from a multi-select)
-            return process(raw)
+    def fill(raw: str) -> Any:
+        return memo.put(raw, process(raw))
 
-    return run
+    return memo.get, fill, process
 
 
 def compile_read(path: str, spec: FieldSpec, default_policy: OnError, *, folded: bool) -> ReadStep:
@@ -169,25 +209,40 @@ def compile_read(path: str, spec: FieldSpec, default_policy: OnError, *, folded:
     lookup = _value_map_step(PicklistMap(spec.value_map)) if spec.value_map else None
     coerce, expected = COERCERS[cf.kind], EXPECTED[cf.kind]
     default = None if spec.default is None else coerce(spec.default)
-    process = _pipeline(chain, lookup, coerce, expected, default)
+    peek, fill, process = _pipeline(chain, lookup, coerce, expected, default)
+
+    def run(raw: Any) -> Any:
+        if type(raw) is not str:
+            return process(raw)
+        value = peek(raw, MISSING)
+        return fill(raw) if value is MISSING else value
+
+    key: str | None = None
+    read: Callable[[Mapping[str, Any]], Any]
     if isinstance(spec.source, str):
-        key = fold_key(spec.source) if folded else spec.source
+        only = key = fold_key(spec.source) if folded else spec.source
 
-        def read(fields: Mapping[str, Any]) -> Any:  # the common case, one call shorter
-            raw = fields.get(key)
-            return default if raw is None else process(raw)
+        def read_one(fields: Mapping[str, Any]) -> Any:
+            raw = fields.get(only)
+            return default if raw is None else run(raw)
 
+        read = read_one
+
+    elif spec.computed is not None:
+        read = _computed_read(spec, folded, run, default)
     else:
         get = _getter(spec, folded)
 
-        def read(fields: Mapping[str, Any]) -> Any:
+        def read_any(fields: Mapping[str, Any]) -> Any:
             raw = get(fields)
-            return default if raw is None else process(raw)
+            return default if raw is None else run(raw)
+
+        read = read_any
 
     label = spec.computed if spec.computed else ("const" if spec.const is not None else "")
     label = "/".join(spec.sources) or label
     action = POLICY_ACTION[spec.on_error or default_policy]
-    return ReadStep(cf, label, action, spec.required, read)
+    return ReadStep(cf, label, action, spec.required, read, key, peek, fill, process, default)
 
 
 def _lead_getter(cf: CanonicalField) -> Callable[[Lead], Any]:
@@ -233,7 +288,7 @@ def compile_write(path: str, spec: FieldSpec) -> WriteStep | None:
     vmap = _write_map(path, spec)
     out_chain = [build_transform(t) for t in (write.transforms if write else [])]
 
-    def convert(value: Any) -> Any:
+    def convert_value(value: Any) -> Any:
         if vmap is not None:
             value = vmap.get(value.value if isinstance(value, Enum) else value, SKIP)
         elif isinstance(value, Enum):
@@ -244,7 +299,18 @@ def compile_write(path: str, spec: FieldSpec) -> WriteStep | None:
             value = transform.func(value)
         return SKIP if value is None else value
 
+    plain = vmap is None and not out_chain
+    memo = Memo()
+
+    def convert(value: Any) -> Any:
+        # A function of the text (an enum's value): picklist values repeat on every record.
+        key = value._value_ if isinstance(value, Enum) else value
+        if plain or type(key) is not str:
+            return convert_value(value)
+        out = memo.get(key, MISSING)
+        return memo.put(key, convert_value(value)) if out is MISSING else out
+
     outputs = vmap.targets() if vmap is not None else ()
     default = write.default if write is not None else None
     getter = _lead_getter(canonical_field(path))
-    return WriteStep(path, target, getter, convert, outputs, default)
+    return WriteStep(path, target, getter, convert, outputs, default, plain)

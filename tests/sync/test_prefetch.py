@@ -21,9 +21,12 @@ def test_an_error_surfaces_after_the_items_before_it() -> None:
         raise RuntimeError("CRM down")
 
     got: list[int] = []
+
+    def consume() -> None:
+        got.extend(prefetched(source()))
+
     with pytest.raises(RuntimeError, match="CRM down"):
-        for item in prefetched(source()):
-            got.append(item)
+        consume()
     assert got == [1, 2]
 
 
@@ -53,8 +56,7 @@ def test_closing_early_stops_the_reader_and_closes_the_source() -> None:
 
     def source() -> Iterator[int]:
         try:
-            for i in range(1_000_000):
-                yield i
+            yield from range(1_000_000)
         finally:
             closed.set()
 

@@ -23,14 +23,17 @@ def clean_text(raw: str | None) -> str | None:
     if not isinstance(raw, str):
         return None
     if raw.isprintable():
-        text = raw
+        # The only printable whitespace is the plain space: without a run of two there is
+        # nothing to collapse, and most values need no regex pass.
+        text = raw if "  " not in raw else _SPACE.sub(" ", raw)
     else:
         text = "".join(
             " " if ch.isspace() else ch
             for ch in raw
             if ch.isspace() or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
         )
-    text = _SPACE.sub(" ", text).strip()
+        text = _SPACE.sub(" ", text)
+    text = text.strip()
     return text or None
 
 

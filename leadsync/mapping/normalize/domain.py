@@ -54,13 +54,17 @@ def registrable_domain(host: str | None) -> str | None:
     if text is None or len(text) > 253 or " " in text:
         return None
     text = text.rstrip(".").lower()
-    try:
-        ipaddress.ip_address(text.strip("[]"))
-    except ValueError:
-        pass
-    else:
-        return None
-    if _PLAIN_HOST.fullmatch(text) and "--" not in text:
+    # A plain host name ends in a label starting with a letter and has no colon, so it is
+    # never an IP address: only the others pay for the (exception-raising) IP check.
+    plain = _PLAIN_HOST.fullmatch(text) is not None
+    if not plain:
+        try:
+            ipaddress.ip_address(text.strip("[]"))
+        except ValueError:
+            pass
+        else:
+            return None
+    if plain and "--" not in text:
         # Plain lower-case ASCII is its own IDNA form both ways: skip the slow codec.
         return _psl().privatesuffix(text)
     try:
@@ -84,6 +88,10 @@ def domain_from_website(raw: str | None) -> str | None:
     text = clean_text(raw)
     if text is None or len(text) > 2048:
         return None
+    if text.isascii() and _PLAIN_HOST.fullmatch(bare := text.lower()):
+        # A bare host name (most CRM website values): the URL parser would give it back
+        # lower-cased, as its hostname.
+        return registrable_domain(bare)
     if "://" not in text:
         text = "http://" + text.lstrip("/")
     try:

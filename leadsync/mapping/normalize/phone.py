@@ -8,6 +8,7 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumber
 
+from leadsync.mapping.normalize._phonevalid import is_valid_national, is_valid_number
 from leadsync.mapping.normalize._text import clean_text
 
 _MAX_INPUT = 64  # the library refuses more than 250 chars anyway; real numbers are far shorter
@@ -16,8 +17,19 @@ _MAX_INPUT = 64  # the library refuses more than 250 chars anyway; real numbers 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
-def _direct(text: str) -> PhoneNumber | None:
-    """Build the number for ``+<digits>`` without the general parser, when that is exact.
+@lru_cache(maxsize=1024)  # one entry per country code: about 240 exist
+def _national_prefix(code: int) -> tuple[bool, re.Pattern[str] | None]:
+    """Whether a country code has metadata, and its national prefix pattern if any."""
+    region = phonenumbers.region_code_for_country_code(code)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+    if metadata is None:
+        return False, None
+    prefix = metadata.national_prefix_for_parsing
+    return True, re.compile(prefix) if prefix else None
+
+
+def _split(text: str) -> tuple[int, str] | None:
+    """Split ``+<digits>`` into country code and national number, when the parser would.
 
     The parser would split off the country code the same way (codes are prefix-free) and
     change the rest only for leading zeros or a national prefix, which are left to it.
@@ -30,13 +42,20 @@ def _direct(text: str) -> PhoneNumber | None:
     else:
         return None
     national = digits[size:]
-    region = phonenumbers.region_code_for_country_code(code)
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
-    if metadata is None or national.startswith("0"):
+    known, prefix = _national_prefix(code)
+    if not known or national.startswith("0"):
         return None
-    prefix = metadata.national_prefix_for_parsing
-    if prefix and re.match(prefix, national):
+    if prefix is not None and prefix.match(national):
         return None
+    return code, national
+
+
+def _direct(text: str) -> PhoneNumber | None:
+    """Build the number for ``+<digits>`` without the general parser, when that is exact."""
+    split = _split(text)
+    if split is None:
+        return None
+    code, national = split
     return PhoneNumber(country_code=code, national_number=int(national))
 
 
@@ -70,11 +89,12 @@ def phone_e164(raw: str | None, default_region: str | None = "US") -> str | None
         The E.164 string, or None.
     """
     if isinstance(raw, str) and _E164.fullmatch(raw):
-        number = _direct(raw)
-        if number is not None and phonenumbers.is_valid_number(number):
+        # Already E.164, as every value this function wrote is: skip the parser.
+        split = _split(raw)
+        if split is not None and is_valid_national(*split):
             return raw
     number = _parse(raw, default_region)
-    if number is None or not phonenumbers.is_valid_number(number):
+    if number is None or not is_valid_number(number):
         return None
     formatted: str = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return formatted
@@ -91,7 +111,7 @@ def is_valid_phone(raw: str | None, default_region: str | None = "US") -> bool:
         Whether the number is valid.
     """
     number = _parse(raw, default_region)
-    return number is not None and phonenumbers.is_valid_number(number)
+    return number is not None and is_valid_number(number)
 
 
 def phone_region(e164: str | None) -> str | None:
