@@ -91,7 +91,11 @@ class Fault:
 
 
 class FaultPlan:
-    """Thread-safe schedule of injected faults, latency and record rejections."""
+    """Thread-safe schedule of injected faults, latency and record rejections.
+
+    Attributes:
+        rejecting: True while some ``reject_records`` predicate is set.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -101,6 +105,8 @@ class FaultPlan:
         self._kinds: tuple[FaultKind, ...] = ()
         self._latency = 0.0
         self._rejectors: list[RejectPredicate] = []
+        # Read once per record of every batch, without the lock: a plain attribute.
+        self.rejecting = False
 
     def fail_next(self, n: int, kind: FaultKind, *, retry_after: float = 1.0) -> None:
         """Make the next ``n`` requests fail with ``kind`` (queued after earlier ones)."""
@@ -137,6 +143,7 @@ class FaultPlan:
         """Add a predicate returning an error message for records to reject, None to accept."""
         with self._lock:
             self._rejectors.append(predicate)
+            self.rejecting = True
 
     def draw(self) -> Fault | None:
         """Return the fault for the current request, if any (call once per API request)."""
@@ -173,6 +180,7 @@ class FaultPlan:
             self._kinds = ()
             self._latency = 0.0
             self._rejectors.clear()
+            self.rejecting = False
 
 
 class CallLog:

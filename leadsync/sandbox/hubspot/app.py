@@ -38,6 +38,7 @@ from leadsync.sandbox.runtime import (
 )
 
 CONTROL_PREFIX = "/__sandbox__"
+_MAX_NAMES = 4096
 
 
 def error_response(error: HubSpotError) -> JSONResponse:
@@ -67,6 +68,17 @@ class HubSpotGate:
         self.app = app
         self.sandbox = sandbox
         self.routes = routes
+        self._names: dict[tuple[str, str], str] = {}
+
+    def _endpoint(self, scope: Scope) -> str:
+        """:func:`endpoint_name`, remembered per method and path (matching every route is slow)."""
+        key = (str(scope.get("method", "GET")), str(scope["path"]))
+        name = self._names.get(key)
+        if name is None:
+            if len(self._names) >= _MAX_NAMES:  # paths carry record ids: keep the memo bounded
+                self._names.clear()
+            name = self._names[key] = endpoint_name(self.routes, scope)
+        return name
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the token and the rate window, then pass the request on and account for it."""
@@ -75,7 +87,7 @@ class HubSpotGate:
             return
         sandbox = self.sandbox
         state: dict[str, Any] = scope.setdefault("state", {})
-        endpoint = endpoint_name(self.routes, scope)
+        endpoint = self._endpoint(scope)
         token = _bearer(scope)
         is_search = str(scope["path"]).endswith("/search")
         allowance = sandbox.limiter.acquire(search=is_search)

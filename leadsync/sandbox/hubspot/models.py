@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,18 +129,31 @@ class HubSpotState:
 
         ``owners`` (from :meth:`owner_ids`) lets a batch compute the owner ids once.
         """
-        clean, problems = clean_values(
-            self.catalog(object_type),
-            values,
-            owners=self.owner_ids() if owners is None else owners,
-            allow_read_only=allow_read_only,
-        )
-        if problems:
-            if index is not None:
-                for problem in problems:
-                    problem["index"] = index
-            raise invalid_properties(problems)
-        return clean
+        check = self.cleaner(object_type, owners=owners, allow_read_only=allow_read_only)
+        return check(values, index)
+
+    def cleaner(
+        self, object_type: str, *, owners: set[str] | None = None, allow_read_only: bool = False
+    ) -> Callable[[Mapping[str, Any], int | None], dict[str, str | None]]:
+        """:meth:`clean` for many inputs of one type: ``check(values, index)``.
+
+        The catalog and the owner ids are looked up once, not once per batch input.
+        """
+        catalog = self.catalog(object_type)
+        known = self.owner_ids() if owners is None else owners
+
+        def check(values: Mapping[str, Any], index: int | None) -> dict[str, str | None]:
+            clean, problems = clean_values(
+                catalog, values, owners=known, allow_read_only=allow_read_only
+            )
+            if problems:
+                if index is not None:
+                    for problem in problems:
+                        problem["index"] = index
+                raise invalid_properties(problems)
+            return clean
+
+        return check
 
     def merge(self, object_type: str, primary_id: str, other_id: str) -> HubSpotObject:
         """Merge ``other_id`` into ``primary_id`` (associations move to the primary).

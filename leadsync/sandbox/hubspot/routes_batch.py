@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from leadsync.sandbox.hubspot.errors import HubSpotError, validation
-from leadsync.sandbox.hubspot.routes_objects import clean_input, link_inputs
+from leadsync.sandbox.hubspot.routes_objects import input_cleaner, link_inputs
 from leadsync.sandbox.hubspot.store import HubSpotObject, ObjectStore
 from leadsync.sandbox.hubspot.wire import (
     batch_inputs,
@@ -30,6 +30,7 @@ from leadsync.sandbox.hubspot.wire import (
     split_names,
     standard_error,
 )
+from leadsync.sandbox.jsonio import FastJSONResponse
 
 router = APIRouter()
 _BATCH = "/crm/v3/objects/{object_type}/batch"
@@ -47,7 +48,7 @@ def _missing(store: ObjectStore, ids: list[str]) -> dict[str, Any]:
 def _answer(
     results: list[dict[str, Any]], errors: list[dict[str, Any]], started: int, ok: int, now: int
 ) -> JSONResponse:
-    return JSONResponse(
+    return FastJSONResponse(
         batch_json(results, started, now, errors), status_code=207 if errors else ok
     )
 
@@ -110,11 +111,8 @@ async def batch_create(request: Request, object_type: str) -> JSONResponse:
     with state.lock:
         store = state.store(object_type)
         started = state.clock.next_ms()
-        owners = state.owner_ids()
-        cleaned = [
-            clean_input(request, object_type, item.get("properties", {}), index=i, owners=owners)
-            for i, item in enumerate(inputs)
-        ]
+        clean = input_cleaner(request, object_type, owners=state.owner_ids())
+        cleaned = [clean(item.get("properties", {}), i) for i, item in enumerate(inputs)]
         _check_batch_unique(store, cleaned)
         created = [store.create(values) for values in cleaned]
         for item, obj in zip(inputs, created, strict=True):
@@ -142,11 +140,8 @@ async def batch_update(request: Request, object_type: str) -> JSONResponse:
     with state.lock:
         store = state.store(object_type)
         started = state.clock.next_ms()
-        owners = state.owner_ids()
-        cleaned = [
-            clean_input(request, object_type, item.get("properties", {}), index=i, owners=owners)
-            for i, item in enumerate(inputs)
-        ]
+        clean = input_cleaner(request, object_type, owners=state.owner_ids())
+        cleaned = [clean(item.get("properties", {}), i) for i, item in enumerate(inputs)]
         keys = [str(item.get("id", "")) for item in inputs]
         found = [_find(store, k, i.get("idProperty")) for k, i in zip(keys, inputs, strict=True)]
         for obj, values in zip(found, cleaned, strict=True):
@@ -174,16 +169,14 @@ async def batch_upsert(request: Request, object_type: str) -> JSONResponse:
     with state.lock:
         store = state.store(object_type)
         started = state.clock.next_ms()
-        owners = state.owner_ids()
+        clean = input_cleaner(request, object_type, owners=state.owner_ids())
         plan: list[tuple[HubSpotObject | None, dict[str, str | None]]] = []
         for i, item in enumerate(inputs):
             id_property = str(item.get("idProperty") or "")
             if not id_property or id_property != store.spec.unique_property:
                 message = f"Unable to perform update/upsert by non-unique {store.spec.type_id}"
                 raise validation(f"{message} property {id_property or '(none)'}")
-            values = clean_input(
-                request, object_type, item.get("properties", {}), index=i, owners=owners
-            )
+            values = clean(item.get("properties", {}), i)
             values.setdefault(id_property, str(item.get("id", "")).lower())
             plan.append((store.find_unique(str(item.get("id", ""))), values))
         _check_batch_unique(store, [v for obj, v in plan if obj is None])

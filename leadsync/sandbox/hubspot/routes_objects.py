@@ -9,7 +9,7 @@ CONFLICT "Contact already exists. Existing ID: n"; merged ids keep resolving to 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -54,26 +54,45 @@ def clean_input(
     Raises:
         HubSpotError: 400 VALIDATION_ERROR for invalid values or a rejected record.
     """
-    if not isinstance(properties, Mapping):
-        raise validation("Invalid input JSON: properties must be an object")
+    return input_cleaner(request, object_type, owners=owners)(properties, index)
+
+
+InputCleaner = Callable[[Any, "int | None"], dict[str, str | None]]
+
+
+def input_cleaner(
+    request: Request, object_type: str, *, owners: set[str] | None = None
+) -> InputCleaner:
+    """:func:`clean_input` for the inputs of one batch: ``clean(properties, index)``."""
     sandbox = sandbox_of(request)
-    clean = sandbox.state.clean(object_type, properties, index=index, owners=owners)
-    reason = sandbox.faults.record_rejection(properties)
-    if reason is not None:
-        where = {"inputIndex": [str(index)]} if index is not None else {}
-        raise HubSpotError(
-            400,
-            "VALIDATION_ERROR",
-            reason,
-            errors=[{"message": reason, "code": "INVALID_RECORD", "context": where}],
-        )
+    check = sandbox.state.cleaner(object_type, owners=owners)
+    faults = sandbox.faults
+
+    def clean(properties: Any, index: int | None) -> dict[str, str | None]:
+        # A parsed body holds plain dicts: the exact type test spares the ABC check.
+        if type(properties) is not dict and not isinstance(properties, Mapping):
+            raise validation("Invalid input JSON: properties must be an object")
+        values = check(properties, index)
+        reason = faults.record_rejection(properties)
+        if reason is not None:
+            where = {"inputIndex": [str(index)]} if index is not None else {}
+            raise HubSpotError(
+                400,
+                "VALIDATION_ERROR",
+                reason,
+                errors=[{"message": reason, "code": "INVALID_RECORD", "context": where}],
+            )
+        return values
+
     return clean
 
 
 def link_inputs(state: HubSpotState, object_type: str, obj_id: int, links: Any) -> None:
     """Create the ``associations`` given with a create input."""
+    if not links:
+        return
     name = canonical_type(object_type)
-    for link in links or []:
+    for link in links:
         to_id = str(link.get("to", {}).get("id", ""))
         for spec in link.get("types") or []:
             type_id = int(spec.get("associationTypeId", 0))
@@ -224,4 +243,4 @@ async def archive_object(request: Request, object_type: str, object_id: str) -> 
     return Response(status_code=204)
 
 
-__all__ = ["JSONResponse", "clean_input", "link_inputs", "router"]
+__all__ = ["JSONResponse", "clean_input", "input_cleaner", "link_inputs", "router"]

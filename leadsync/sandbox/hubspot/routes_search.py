@@ -16,12 +16,13 @@ from fastapi import APIRouter, Request
 
 from leadsync.sandbox.hubspot.search import run_search
 from leadsync.sandbox.hubspot.wire import count_records, object_json, read_body, sandbox_of
+from leadsync.sandbox.jsonio import FastJSONResponse
 
 router = APIRouter()
 
 
 @router.post("/crm/v3/objects/{object_type}/search")
-async def search_objects(request: Request, object_type: str) -> dict[str, Any]:
+async def search_objects(request: Request, object_type: str) -> FastJSONResponse:
     """Evaluate filter groups, sorts and paging over live records."""
     body = await read_body(request)
     state = sandbox_of(request).state
@@ -34,4 +35,4 @@ async def search_objects(request: Request, object_type: str) -> dict[str, Any]:
     out: dict[str, Any] = {"total": total, "results": results}
     if nxt is not None:
         out["paging"] = {"next": {"after": str(nxt)}}
-    return out
+    return FastJSONResponse(out)  # pages of 200 records: no response-model pass over them

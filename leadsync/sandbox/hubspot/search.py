@@ -4,12 +4,14 @@ Semantics follow HubSpot's "Search the CRM" guide: filters within a group are AN
 ORed; at most 5 groups, 10 filters per group and 25 filters overall (limits raised on
 2024-08-26, see the developer changelog); ``limit`` at most 200; paging past the first 10,000
 results answers 400. A filter group that bounds the last-modified date, the record id or the
-unique email is answered from the store's indexes instead of a full scan.
+unique email is answered from the store's indexes instead of a full scan, and paging through
+a result does not evaluate the search again for every page (see :func:`run_search`).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -20,6 +22,7 @@ from leadsync.sandbox.hubspot.store import HubSpotObject, ObjectStore
 
 MAX_RESULTS = 10_000
 MAX_LIMIT = 200
+_MEMO_SIZE = 8  # ordered results kept per store (each at most 10,200 references)
 OPERATORS = frozenset(
     [
         "EQ",
@@ -208,18 +211,11 @@ def _query_filter(store: ObjectStore, query: str) -> Callable[[HubSpotObject], b
 def _sort_key(store: ObjectStore, sorts: list[Any]) -> tuple[Getter, bool]:
     if not sorts:
         return (lambda o: o.id), False
-    first = sorts[0]
-    if isinstance(first, Mapping):
-        name = str(first.get("propertyName", "hs_object_id"))
-        descending = str(first.get("direction", "ASCENDING")).upper() == "DESCENDING"
-    else:
-        text = str(first)
-        descending = text.startswith("-")
-        name = text.lstrip("-")
+    name, descending = _sort_order(sorts)
     return _getter(store, name)[0], descending
 
 
-def _validate(body: Mapping[str, Any]) -> tuple[int, int, list[list[Mapping[str, Any]]]]:
+def _paging(body: Mapping[str, Any]) -> tuple[int, int]:
     limit = int(body.get("limit") or 10)
     if not 0 < limit <= MAX_LIMIT:
         raise validation(f"limit must be between 1 and {MAX_LIMIT}; got {limit}")
@@ -231,16 +227,25 @@ def _validate(body: Mapping[str, Any]) -> tuple[int, int, list[list[Mapping[str,
         raise validation(
             f"Paging is limited to the first {MAX_RESULTS} results; after={after} exceeds it."
         )
+    return limit, after
+
+
+def _groups(body: Mapping[str, Any]) -> list[list[Mapping[str, Any]]]:
     groups = [list(g.get("filters") or []) for g in body.get("filterGroups") or []]
     if len(groups) > 5 or any(len(g) > 10 for g in groups) or sum(map(len, groups)) > 25:
         raise validation("Too many filters: at most 5 filterGroups, 10 filters each, 25 in total")
-    return limit, after, groups
+    return groups
 
 
 def run_search(
     store: ObjectStore, body: Mapping[str, Any]
 ) -> tuple[list[HubSpotObject], int, int | None]:
-    """Evaluate a search body.
+    """Evaluate a search body; a page costs about its own size, not the size of the result.
+
+    Incremental reads (the one shape: a last-modified range, sorted on it) are sliced straight
+    from the store's ``(modified, id)`` index. Any other search is evaluated once by
+    :func:`search_all` and its ordered result kept in ``store.memo`` for the pages that follow,
+    until the next write to the store.
 
     Args:
         store: The object type's store.
@@ -254,7 +259,33 @@ def run_search(
         HubSpotError: 400 for a limit above 200, paging at or past 10,000, too many filters or
             an unknown operator.
     """
-    limit, after, groups = _validate(body)
+    limit, after = _paging(body)
+    groups = _groups(body)
+    window = _modified_window(store, body, groups)
+    if window is not None:
+        return _window_page(store, window, after, limit)
+    key = json.dumps([groups, body.get("query"), body.get("sorts")], sort_keys=True, default=str)
+    cached = store.memo.get(key)
+    if cached is None or cached[0] != store.version:
+        ordered = search_all(store, body)
+        # Paging stops before offset 10,000, so no page reaches past this prefix.
+        cached = (store.version, ordered[: MAX_RESULTS + MAX_LIMIT], len(ordered))
+        store.memo.pop(key, None)
+        while len(store.memo) >= _MEMO_SIZE:
+            del store.memo[next(iter(store.memo))]  # the least recently computed
+        store.memo[key] = cached
+    _, ordered, total = cached
+    nxt = after + limit if after + limit < total else None
+    return ordered[after : after + limit], total, nxt
+
+
+def search_all(store: ObjectStore, body: Mapping[str, Any]) -> list[HubSpotObject]:
+    """Every record matching ``body``, in its sort order (the straightforward evaluation).
+
+    Raises:
+        HubSpotError: 400 for too many filters or an unknown operator.
+    """
+    groups = _groups(body)
     matched: dict[int, HubSpotObject] = {}
     for group in groups or [[]]:
         checks = [_predicate(store, f) for f in group]
@@ -269,7 +300,56 @@ def run_search(
     present = [o for o in hits if key(o) is not None]
     missing = [o for o in hits if key(o) is None]
     present.sort(key=lambda o: (key(o), o.id), reverse=descending)
-    ordered = present + sorted(missing, key=lambda o: o.id)
-    page = ordered[after : after + limit]
-    nxt = after + limit if after + limit < len(ordered) else None
-    return page, len(ordered), nxt
+    return present + sorted(missing, key=lambda o: o.id)
+
+
+def _sort_order(sorts: list[Any]) -> tuple[str, bool]:
+    """The property the first sort names (default: the id) and whether it descends."""
+    if not sorts:
+        return "hs_object_id", False
+    first = sorts[0]
+    if isinstance(first, Mapping):
+        name = str(first.get("propertyName", "hs_object_id"))
+        return name, str(first.get("direction", "ASCENDING")).upper() == "DESCENDING"
+    text = str(first)
+    return text.lstrip("-"), text.startswith("-")
+
+
+def _modified_window(
+    store: ObjectStore, body: Mapping[str, Any], groups: list[list[Mapping[str, Any]]]
+) -> tuple[int, int, bool] | None:
+    """``(low, high, descending)`` when ``body`` is a last-modified range sorted on that date.
+
+    That is one filter group whose filters are all range operators on the modified property,
+    no free-text query, and a first sort on the modified property: the matches are then
+    exactly one slice of the store's ``(modified, id)`` index, already in the answer's order
+    (the scan sorts by ``(modified, id)`` too). Anything else returns None.
+    """
+    prop = store.spec.modified_property
+    name, descending = _sort_order(list(body.get("sorts") or []))
+    if len(groups) != 1 or not groups[0] or body.get("query") or name != prop:
+        return None
+    low, high = -_FAR, _FAR
+    for flt in groups[0]:
+        op = flt.get("operator")
+        if flt.get("propertyName") != prop or op not in _RANGE_OPS:
+            return None
+        bounds = _ms_bounds(str(op), flt.get("value"), flt.get("highValue"))
+        if bounds is None:
+            return (1, 0, descending)  # a bound that does not parse matches nothing
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return low, high, descending
+
+
+def _window_page(
+    store: ObjectStore, window: tuple[int, int, bool], after: int, limit: int
+) -> tuple[list[HubSpotObject], int, int | None]:
+    low, high, descending = window
+    start, stop = store.modified_span(low, high)
+    total = max(0, stop - start)
+    if descending:
+        ids = store.modified_ids(max(start, stop - after - limit), stop - after)[::-1]
+    else:
+        ids = store.modified_ids(start + after, min(stop, start + after + limit))
+    nxt = after + limit if after + limit < total else None
+    return [o for i in ids if (o := store.find(i))], total, nxt

@@ -12,6 +12,7 @@ import bisect
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from leadsync.sandbox.hubspot.errors import HubSpotError, contact_exists, not_found, validation
 from leadsync.sandbox.hubspot.properties import PropertyDef, iso_ms
@@ -63,7 +64,9 @@ class HubSpotObject:
     created_ms: int
     updated_ms: int
     archived_ms: int | None = None
-    merged_ids: list[int] = field(default_factory=list)
+    # A tuple, not a list: nothing to allocate (nor for the garbage collector to track) for
+    # the vast majority of records that never absorbed another.
+    merged_ids: tuple[int, ...] = ()
     history: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     def versions(self, name: str) -> list[tuple[str, int]]:
@@ -75,7 +78,13 @@ class HubSpotObject:
 
 
 class ObjectStore:
-    """All records of one object type, live and archived."""
+    """All records of one object type, live and archived.
+
+    Attributes:
+        version: Bumped by every write (create, update, archive, merge).
+        memo: Results readers derive from the records (search keeps ordered results here),
+            each tagged with the ``version`` it was computed at; stale once that changed.
+    """
 
     def __init__(self, spec: ObjectTypeSpec, clock: Clock) -> None:
         self.spec = spec
@@ -87,6 +96,8 @@ class ObjectStore:
         self._ids: list[int] = []
         self._modified: list[tuple[int, int]] = []
         self._next_id = spec.first_id
+        self.version = 0
+        self.memo: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return len(self._live)
@@ -139,9 +150,17 @@ class ObjectStore:
 
     def modified_between(self, low: int, high: int) -> list[int]:
         """Ids of live records modified within [low, high] ms, oldest first."""
+        return self.modified_ids(*self.modified_span(low, high))
+
+    def modified_span(self, low: int, high: int) -> tuple[int, int]:
+        """Positions ``[start, stop)`` in the ``(modified, id)`` order of [low, high] ms."""
         start = bisect.bisect_left(self._modified, (low, -1))
         stop = bisect.bisect_right(self._modified, (high, 1 << 62))
-        return [i for _, i in self._modified[start:stop]]
+        return start, stop
+
+    def modified_ids(self, start: int, stop: int) -> list[int]:
+        """Ids at positions ``[start, stop)`` of the ``(modified, id)`` order."""
+        return [i for _, i in self._modified[max(0, start) : max(0, stop)]]
 
     def live(self) -> Iterator[HubSpotObject]:
         """Every live record in id order."""
@@ -163,13 +182,13 @@ class ObjectStore:
     ) -> HubSpotObject:
         """Create a record from validated ``values``; ``at_ms`` back-dates it (seeding)."""
         self.check_unique(values)
+        self.version += 1
         if at_ms is None:
             at_ms = self.clock.next_ms()
         else:
             self.clock.observe(at_ms)
-        obj = HubSpotObject(self._next_id, {}, at_ms, at_ms)
+        obj = HubSpotObject(self._next_id, {"createdate": iso_ms(at_ms)}, at_ms, at_ms)
         self._next_id += 1
-        obj.properties["createdate"] = iso_ms(at_ms)
         self._apply(obj, values)
         self._stamp(obj, at_ms)
         self._live[obj.id] = obj
@@ -180,6 +199,7 @@ class ObjectStore:
     def update(self, obj: HubSpotObject, values: Mapping[str, str | None]) -> HubSpotObject:
         """Apply validated ``values`` to a live record and bump its modified time."""
         self.check_unique(values, own_id=obj.id)
+        self.version += 1
         self._unindex_modified(obj)
         self._drop_unique(obj)
         at_ms = self.clock.next_ms()
@@ -191,6 +211,7 @@ class ObjectStore:
 
     def archive(self, obj: HubSpotObject) -> None:
         """Move a live record to the archive (frees its unique value)."""
+        self.version += 1
         self._unindex_modified(obj)
         self._drop_unique(obj)
         del self._live[obj.id]
@@ -215,7 +236,7 @@ class ObjectStore:
             values.pop(unique or "", None)
             extra = primary.properties.get("hs_additional_emails")
             values["hs_additional_emails"] = f"{extra};{other_value}" if extra else other_value
-        primary.merged_ids.extend([other.id, *other.merged_ids])
+        primary.merged_ids = (*primary.merged_ids, other.id, *other.merged_ids)
         for merged in (other.id, *other.merged_ids):
             self._redirects[merged] = primary.id
         values["hs_merged_object_ids"] = ";".join(str(i) for i in primary.merged_ids)
@@ -234,21 +255,22 @@ class ObjectStore:
             del versions[_MAX_VERSIONS:]
 
     def _apply(self, obj: HubSpotObject, values: Mapping[str, str | None]) -> None:
+        properties = obj.properties
         for name, value in values.items():
             if value is None:
-                obj.properties.pop(name, None)
+                properties.pop(name, None)
             else:
-                obj.properties[name] = value
+                properties[name] = value
 
     def _stamp(self, obj: HubSpotObject, at_ms: int) -> None:
         obj.updated_ms = at_ms
         obj.properties["hs_object_id"] = str(obj.id)
         obj.properties[self.spec.modified_property] = iso_ms(at_ms)
-        entry = (at_ms, obj.id)
-        if not self._modified or self._modified[-1] < entry:
-            self._modified.append(entry)
+        entry, modified = (at_ms, obj.id), self._modified
+        if not modified or modified[-1] < entry:
+            modified.append(entry)
         else:
-            bisect.insort(self._modified, entry)
+            bisect.insort(modified, entry)
 
     def _unindex_modified(self, obj: HubSpotObject) -> None:
         at = bisect.bisect_left(self._modified, (obj.updated_ms, obj.id))
@@ -268,9 +290,12 @@ class ObjectStore:
         unique = self.spec.unique_property
         if not unique:
             return []
-        keys = [obj.properties.get(unique, "")]
-        keys += obj.properties.get("hs_additional_emails", "").split(";")
-        return [k.lower() for k in keys if k]
+        value = obj.properties.get(unique)
+        keys = [value.lower()] if value else []
+        extra = obj.properties.get("hs_additional_emails")
+        if extra:
+            keys += [k.lower() for k in extra.split(";") if k]
+        return keys
 
 
 __all__ = ["Clock", "HubSpotError", "HubSpotObject", "ObjectStore", "ObjectTypeSpec"]

@@ -8,7 +8,6 @@ no value is sent as ``null``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from fastapi import Request
 from leadsync.sandbox.hubspot.errors import HubSpotError, validation
 from leadsync.sandbox.hubspot.properties import iso_ms
 from leadsync.sandbox.hubspot.store import HubSpotObject, ObjectTypeSpec
+from leadsync.sandbox.jsonio import loads
 
 if TYPE_CHECKING:
     from leadsync.sandbox.hubspot.sandbox import HubSpotSandbox
@@ -44,7 +44,7 @@ async def read_body(request: Request) -> dict[str, Any]:
     """
     raw = await request.body()
     try:
-        body = json.loads(raw or b"{}")
+        body = loads(raw or b"{}")
     except ValueError:
         raise validation("Invalid input JSON on line 1: could not parse the request body") from None
     if not isinstance(body, dict):

@@ -2,7 +2,8 @@
 
 Not locked by itself: :class:`~leadsync.sandbox.salesforce.models.SalesforceSandbox` holds its
 lock around every call. Stored rows are replaced on write, never changed in place, so a row
-handed out (e.g. to a query cursor) stays a consistent snapshot.
+handed out (e.g. to a query cursor) stays a consistent snapshot. Every row holds every field of
+its object (rows start from ``ObjectDef.template``), so fields are read by subscript.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ class RecordTable:
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Record]] = {name: {} for name in OBJECTS}
         self.external: dict[str, dict[str, str]] = {name: {} for name in OBJECTS}
-        self.lead_emails: dict[str, set[str]] = {}
+        # Lower-cased e-mail to the ids of live Leads with it. The inner dicts act as sets:
+        # holding only strings, the garbage collector does not track them (one per Lead).
+        self.lead_emails: dict[str, dict[str, None]] = {}
         self._journal: Journal | None = None
 
     def row(self, obj: str, record_id: str) -> Record | None:
@@ -33,23 +36,50 @@ class RecordTable:
 
     def _index(self, obj: str, rec: Record, add: bool) -> None:
         ext_field = EXTERNAL_ID_FIELDS.get(obj)
-        if ext_field and rec.get(ext_field):
+        value = rec[ext_field] if ext_field else None
+        if value:
             if add:
-                self.external[obj][rec[ext_field]] = rec["Id"]
-            elif self.external[obj].get(rec[ext_field]) == rec["Id"]:
-                del self.external[obj][rec[ext_field]]
-        if obj == "Lead" and rec.get("Email"):
-            ids = self.lead_emails.setdefault(rec["Email"].lower(), set())
-            (ids.add if add else ids.discard)(rec["Id"])
+                self.external[obj][value] = rec["Id"]
+            elif self.external[obj].get(value) == rec["Id"]:
+                del self.external[obj][value]
+        email = rec["Email"] if obj == "Lead" else None
+        if email:
+            key = email.lower()
+            ids = self.lead_emails.get(key)
+            if ids is None:
+                ids = self.lead_emails[key] = {}
+            if add:
+                ids[rec["Id"]] = None
+            else:
+                ids.pop(rec["Id"], None)
+
+    def add(self, obj: str, rec: Record) -> None:
+        """Store a new live row: :meth:`put` for an Id not stored before (the insert path)."""
+        record_id = rec["Id"]
+        if self._journal is not None:
+            self._journal.append((obj, record_id, None))
+        self.rows[obj][record_id] = rec
+        # _index(obj, rec, add=True), spelled out: it runs for every record inserted.
+        ext_field = EXTERNAL_ID_FIELDS.get(obj)
+        if ext_field and rec[ext_field]:
+            self.external[obj][rec[ext_field]] = record_id
+        if obj == "Lead" and rec["Email"]:
+            key = rec["Email"].lower()
+            ids = self.lead_emails.get(key)
+            if ids is None:
+                self.lead_emails[key] = {record_id: None}
+            else:
+                ids[record_id] = None
 
     def put(self, obj: str, rec: Record) -> None:
         """Store ``rec`` (replacing the row with its Id); deleted rows leave the indexes."""
-        prev = self.rows[obj].get(rec["Id"])
+        record_id, rows = rec["Id"], self.rows[obj]
+        prev = rows.get(record_id)
         if self._journal is not None:
-            self._journal.append((obj, rec["Id"], prev))
+            self._journal.append((obj, record_id, prev))
         if prev is not None and not prev["IsDeleted"]:
             self._index(obj, prev, add=False)
-        self.rows[obj][rec["Id"]] = rec
+        rows[record_id] = rec
         if not rec["IsDeleted"]:
             self._index(obj, rec, add=True)
 
@@ -78,8 +108,16 @@ class RecordTable:
         journal.clear()
 
     @contextmanager
-    def journaled(self) -> Iterator[Journal]:
-        """Record every ``put`` inside the block so that it can be rolled back."""
+    def journaled(self, *, undoable: bool = True) -> Iterator[Journal]:
+        """Record every ``put`` inside the block so that it can be rolled back.
+
+        With ``undoable=False`` the caller promises never to roll this block back, and nothing
+        is recorded unless an enclosing block records (allOrNone=false batches: no undo entry
+        per record).
+        """
+        if not undoable and self._journal is None:
+            yield []
+            return
         outer, self._journal = self._journal, []
         try:
             yield self._journal

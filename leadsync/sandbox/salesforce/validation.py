@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -112,10 +113,40 @@ def _text_or_none(fdef: FieldDef, value: Any) -> Any:
     return None if value is None else _coerce_text(fdef, value)
 
 
+# Every int up to 2**53 survives ``int(float(value))`` unchanged, so such JSON ints need no
+# conversion; larger ones take the general path, which may round them as it always did.
+_EXACT_INT = 2**53
+
+
+def _int_converter(fdef: FieldDef) -> Converter:
+    def as_int(value: Any) -> Any:
+        if type(value) is int and -_EXACT_INT <= value <= _EXACT_INT:
+            return value
+        return coerce(fdef, value)
+
+    return as_int
+
+
+def _email_converter(fdef: FieldDef) -> Converter:
+    length, slow = fdef.length, functools.partial(_text_or_none, fdef)
+
+    def as_email(value: Any) -> Any:
+        # The common valid address in one test; anything else gets _coerce_text's answer.
+        if type(value) is str and value and len(value) <= length and _EMAIL.match(value):
+            return value
+        return slow(value)
+
+    return as_email
+
+
 def _converter(fdef: FieldDef) -> Converter:
-    """The coercion of ``fdef`` as one call; plain text fields get a short closure."""
+    """The coercion of ``fdef`` as one call; common field kinds get a short closure."""
+    if fdef.type == "int":
+        return _int_converter(fdef)
     if fdef.type in _NOT_TEXT:
         return functools.partial(coerce, fdef)
+    if fdef.type == "email" and fdef.length and not fdef.restricted:
+        return _email_converter(fdef)
     if fdef.type == "email" or fdef.restricted or fdef.type in ("reference", "id"):
         return functools.partial(_text_or_none, fdef)
     length = fdef.length
@@ -132,18 +163,26 @@ def _converter(fdef: FieldDef) -> Converter:
     return plain_text
 
 
+def _plain_limit(fdef: FieldDef) -> int:
+    """Longest string stored as is (plain text fields), or -1 when values need the converter."""
+    if fdef.type in _NOT_TEXT or fdef.type in ("email", "reference", "id") or fdef.restricted:
+        return -1
+    return fdef.length or sys.maxsize
+
+
 @functools.cache
-def _writable(odef: ObjectDef, creating: bool) -> dict[str, tuple[str, Converter]]:
-    """Key (exact or lower-case) to (canonical name, converter) for fields a write may set.
+def _writable(odef: ObjectDef, creating: bool) -> dict[str, tuple[str, Converter, int]]:
+    """Key (exact or lower-case) to (name, converter, plain text limit) of writable fields.
 
     Built once per object and verb, so a write costs one dictionary hit per field instead of
     a case-insensitive lookup, a permission check and a dispatch on the field type.
     """
-    table: dict[str, tuple[str, Converter]] = {}
+    table: dict[str, tuple[str, Converter, int]] = {}
     for fdef in odef.fields.values():
         if not (fdef.createable if creating else fdef.updateable):
             continue
-        table[fdef.name] = table[fdef.name.lower()] = (fdef.name, _converter(fdef))
+        entry = (fdef.name, _converter(fdef), _plain_limit(fdef))
+        table[fdef.name] = table[fdef.name.lower()] = entry
     return table
 
 
@@ -176,15 +215,23 @@ def clean(
     Raises:
         SaveError: INVALID_FIELD, INVALID_FIELD_FOR_INSERT_UPDATE or a value error.
     """
-    table = _writable(odef, creating)
+    find = _writable(odef, creating).get
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if key == "attributes" or (skip_empty and value == ""):
+        if skip_empty and value == "":
             continue
-        entry = table.get(key) or table.get(key.lower())
+        entry = find(key)
         if entry is None:
-            raise _refuse(odef, key, creating)
-        out[entry[0]] = entry[1](value)
+            if key == "attributes":
+                continue
+            entry = find(key.lower())
+            if entry is None:
+                raise _refuse(odef, key, creating)
+        name, convert, limit = entry
+        if type(value) is str and len(value) <= limit:
+            out[name] = value or None  # plain text within its length: as the converter says
+        else:
+            out[name] = convert(value)
     return out
 
 

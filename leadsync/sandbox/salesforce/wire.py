@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from leadsync.sandbox.jsonio import loads
 from leadsync.sandbox.salesforce.ids import format_datetime
 from leadsync.sandbox.salesforce.models import SalesforceSandbox
 from leadsync.sandbox.salesforce.schema import ObjectDef, object_def
@@ -80,7 +81,7 @@ async def json_body(request: Request) -> Any:
     """Parse the JSON request body, raising JSON_PARSER_ERROR like Salesforce."""
     raw = await request.body()
     try:
-        return json.loads(raw or b"null")
+        return loads(raw or b"null")
     except ValueError as exc:
         raise ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}") from exc
 
@@ -118,12 +119,26 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
+_SUCCESS_HEAD, _SUCCESS_TAIL = '{"id":"', '","success":true,"errors":[]}'
+
+
 def success_json(record_id: str) -> str:
     """The JSON text of ``save_result`` for a successful write of ``record_id``.
 
     Ids are minted by the sandbox (base-62 letters and digits), so they need no escaping.
     """
-    return '{"id":"' + record_id + '","success":true,"errors":[]}'
+    return _SUCCESS_HEAD + record_id + _SUCCESS_TAIL
+
+
+def created_ids_response(ids: list[str]) -> Response:
+    """The SaveResult array for ids that were all written: ``[success_json(i), ...]``.
+
+    One ``join`` for the whole array: batches of 200 successes are the common answer.
+    """
+    if not ids:
+        return json_array_response([])
+    body = _SUCCESS_HEAD + (_SUCCESS_TAIL + "," + _SUCCESS_HEAD).join(ids) + _SUCCESS_TAIL
+    return Response(f"[{body}]".encode(), media_type="application/json")
 
 
 def json_array_response(parts: list[str], status_code: int = 200) -> Response:
