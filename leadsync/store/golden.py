@@ -258,19 +258,3 @@ def iter_golden(session: Session) -> Iterator[GoldenLead]:
         yield from rows
         last = rows[-1].id
         session.expunge_all()
-
-
-def iter_golden_data(session: Session) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(id, data)`` of every golden lead in id order, a chunk at a time (no ORM rows)."""
-    last = 0
-    while True:
-        rows = session.execute(
-            select(GoldenLead.id, GoldenLead.data)
-            .where(GoldenLead.id > last)
-            .order_by(GoldenLead.id)
-            .limit(LOAD_CHUNK)
-        ).all()
-        if not rows:
-            return
-        yield from ((golden_id, data) for golden_id, data in rows)
-        last = rows[-1][0]

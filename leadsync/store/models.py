@@ -77,6 +77,60 @@ class GoldenLead(Base):
     updated_at: Mapped[datetime] = mapped_column(Stamp)
 
 
+class MatchRecord(Base):
+    """The match index's comparison key of one golden lead.
+
+    ``seq`` grows each time the key is (re)indexed: a block lists its members oldest first,
+    the order the in-memory index keeps, so ties between candidates break the same way.
+    """
+
+    __tablename__ = "match_records"
+    golden_id: Mapped[int] = mapped_column(
+        Id,
+        ForeignKey("golden_leads.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    key: Mapped[str] = mapped_column(Text)  # a packed MatchKey
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class MatchBlock(Base):
+    """One golden lead in one candidate block (``golden_id`` 0 marks a giant block).
+
+    ``block_hash`` is a stable 64-bit hash of the block name. Giant blocks keep only the
+    marker: they are never looked up again.
+    """
+
+    __tablename__ = "match_blocks"
+    __table_args__ = {"sqlite_with_rowid": False}
+    block_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    golden_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class MatchTerm(Base):
+    """How many indexed golden leads carry one first name or surname (term frequency)."""
+
+    __tablename__ = "match_terms"
+    __table_args__ = {"sqlite_with_rowid": False}
+    term: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class MatchState(Base):
+    """The match index's one row: its size, next ``seq`` and what its keys were built with.
+
+    Writers lock this row first, so two jobs never match against each other's unfinished
+    batches (on SQLite the write lock of ``BEGIN IMMEDIATE`` does the same).
+    """
+
+    __tablename__ = "match_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    records: Mapped[int] = mapped_column(BigInteger)
+    next_seq: Mapped[int] = mapped_column(BigInteger)
+    built_with: Mapped[str | None] = mapped_column(String(255))
+
+
 class Identity(Base):
     """A record in some system known to be a given golden lead."""
 

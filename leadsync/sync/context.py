@@ -13,7 +13,8 @@ from leadsync.config import JobConfig
 from leadsync.connectors.base import Destination, Owner
 from leadsync.mapping import Mapping
 from leadsync.store.leases import Lease
-from leadsync.sync.matching import AccountIndex, MatchIndex
+from leadsync.sync.matching import AccountIndex
+from leadsync.sync.matching.stored import StoredMatchIndex
 from leadsync.sync.plan import RunStats
 from leadsync.sync.policy import ObjectPolicy
 
@@ -47,7 +48,7 @@ class RunContext:
     job: JobConfig
     factory: sessionmaker[Session]
     target: TargetInfo
-    index: MatchIndex
+    index: StoredMatchIndex  # read and written a batch at a time, in the batch's transaction
     policy: ObjectPolicy
     router: Any | None  # leadsync.sync.routing.Router, when routing is configured
     clock: Clock

@@ -106,8 +106,11 @@ def ingest(
         keep_snapshot: Store each record's fields on its identity (for the target's records).
     """
     out = Ingested()
+    ctx.index.begin(session)  # lock the match index first: what is read next is then current
     refs = [IdentityRef(system, obj, r.id) for r in records]
     work = _load(session, refs, records)
+    premapped = _premap(mapping, system, records, refs, work.known)
+    ctx.index.prefetch((m.lead for m in premapped.values() if m.lead is not None), work.rows)
     now = ctx.clock()
     read_fields = mapping.source_fields if keep_snapshot else ()
     for record, ref in zip(records, refs, strict=True):
@@ -124,7 +127,7 @@ def ingest(
                     work.links[ref] = work.links[ref]._replace(deleted=True)
             out.deleted.append(str(ref))
             continue
-        mapped = mapping.to_canonical(
+        mapped = premapped.pop(ref, None) or mapping.to_canonical(
             record.fields, record=str(ref), system=system, observed_at=record.updated_at
         )
         if mapped.lead is None or mapped.action in ("skip", "dead_letter"):
@@ -143,9 +146,31 @@ def ingest(
         snapshot = jsonable(dict(record.fields)) if keep_snapshot else None
         work.links[ref] = golden.Link(touched.golden_id or 0, snapshot)
     golden.insert_new(session, work.new)
+    ctx.index.flush()  # after the goldens its rows point at
     golden.link_many(session, work.links, now=now, known=work.known)
     if not ctx.dry_run:
         audit.append(session, work.events, now=now, run_id=ctx.run_id)
+    return out
+
+
+def _premap(
+    mapping: Mapping,
+    system: str,
+    records: Sequence[Record],
+    refs: Sequence[IdentityRef],
+    known: dict[IdentityRef, Identity],
+) -> dict[IdentityRef, MapResult]:
+    """Map the records that may be matched (new, not deleted) before the loop, once each.
+
+    The index reads the candidate blocks of all of them in a few queries; the loop takes each
+    result from here (a second record with the same id maps on its own).
+    """
+    out: dict[IdentityRef, MapResult] = {}
+    for record, ref in zip(records, refs, strict=True):
+        if ref not in known and not record.deleted and ref not in out:
+            out[ref] = mapping.to_canonical(
+                record.fields, record=str(ref), system=system, observed_at=record.updated_at
+            )
     return out
 
 
@@ -270,7 +295,7 @@ def _merge(
         )
         for d, diff in zip(outcome.decisions, diffs, strict=True)
     )  # fmt: skip
-    ctx.index.update(index_key(gid), merged)
+    ctx.index.update(gid, merged, before=current)
     return touched
 
 

@@ -1,4 +1,4 @@
-"""Build a run's context: target, match index (from golden leads), policy and router."""
+"""Build a run's context: target, match index (in the store), policy and router."""
 
 from __future__ import annotations
 
@@ -10,13 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from leadsync.config import JobConfig
 from leadsync.connectors.base import Source
-from leadsync.mapping.model import Account, Lead
+from leadsync.mapping.model import Account
 from leadsync.mapping.normalize import domain_from_website
-from leadsync.store.golden import iter_golden_data
 from leadsync.store.leases import Lease
 from leadsync.sync.context import RunContext, TargetInfo
-from leadsync.sync.ingest import index_key
-from leadsync.sync.matching import AccountIndex, MatchIndex, MatchSettings
+from leadsync.sync.matching import AccountIndex, MatchSettings
+from leadsync.sync.matching.catchup import open_index
 from leadsync.sync.policy import ObjectPolicy
 from leadsync.sync.wiring import Wiring
 
@@ -34,7 +33,7 @@ def build_context(
     """Return everything the run of ``job`` needs."""
     target = target_info(wiring, job)
     project = wiring.project
-    index = load_index(factory, MatchSettings.model_validate(project.matching))
+    index = open_index(factory, MatchSettings.model_validate(project.matching))
     policy = object_policy(project.policy, job.object)
     router = build_router(project.routing, factory, target, clock) if project.routing else None
     return RunContext(job, factory, target, index, policy, router, clock, lease, run_id, dry_run)
@@ -63,15 +62,6 @@ def load_owners(info: TargetInfo) -> None:
     owners = info.connector.owners()
     info.owners = {o.email.lower(): o for o in owners if o.email}
     info.owners_by_id = {o.id: o for o in owners}
-
-
-def load_index(factory: sessionmaker[Session], settings: MatchSettings) -> MatchIndex:
-    """Build the match index from every golden lead in the store."""
-    index = MatchIndex(settings)
-    with factory() as session:
-        for golden_id, data in iter_golden_data(session):
-            index.add(index_key(golden_id), Lead.model_validate(data))
-    return index
 
 
 def object_policy(section: dict[str, Any], obj: str) -> ObjectPolicy:

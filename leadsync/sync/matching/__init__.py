@@ -1,6 +1,7 @@
 """Match before create: blocking, Fellegi–Sunter scoring, indexes, clustering.
 
-Public entry points: :class:`MatchIndex` (people), :class:`AccountIndex` (companies),
+Public entry points: :class:`MatchIndex` (people, in memory), ``stored.StoredMatchIndex`` (people,
+in the store: what sync jobs use), :class:`AccountIndex` (companies),
 :func:`find_clusters` (data-quality sweeps), :func:`estimate_parameters` and
 :func:`estimate_u` (learning m/u from data) and :class:`MatchSettings`.
 """

@@ -12,21 +12,13 @@ from collections.abc import Callable, Iterable
 
 from leadsync.mapping.model import Lead
 from leadsync.sync.matching.blocks import BlockStore
-from leadsync.sync.matching.compare import EMAIL, FIRST, LAST, PHONE, Levels, compare, describe
 from leadsync.sync.matching.keys import MatchKey, blocking_keys, build_key
-from leadsync.sync.matching.result import Candidate, Decision, MatchResult
-from leadsync.sync.matching.scoring import ScoreModel, has_person_evidence, probability
+from leadsync.sync.matching.result import MatchResult
+from leadsync.sync.matching.scorer import Frequencies, Matcher
 from leadsync.sync.matching.settings import MatchSettings
 
-# Candidates below this probability are never worth showing a reviewer.
-_REPORT_FLOOR = 0.01
-_REPORT_TOP = 5
 
-# (match weight, has person evidence, key, levels, names swapped)
-Scored = tuple[float, bool, str, Levels, bool]
-
-
-class MatchIndex:
+class MatchIndex(Matcher):
     """In-memory index of existing records for match-before-create.
 
     Args:
@@ -34,8 +26,7 @@ class MatchIndex:
     """
 
     def __init__(self, settings: MatchSettings | None = None) -> None:
-        self.settings = settings or MatchSettings()
-        self.model = ScoreModel(self.settings)
+        super().__init__(settings)
         self._blocks = BlockStore(self.settings.max_block_size)
         self._keys: list[str | None] = []
         self._recs: list[MatchKey | None] = []
@@ -64,8 +55,14 @@ class MatchIndex:
         self.add_key(key, self.key_of(lead))
 
     def add_key(self, key: str, rec: MatchKey) -> None:
-        """Index an already built comparison record under ``key``."""
-        if key in self._ids:
+        """Index an already built comparison record under ``key``.
+
+        Re-adding the record a key already holds changes nothing (its blocks keep their order).
+        """
+        rid = self._ids.get(key)
+        if rid is not None:
+            if self._recs[rid] == rec:
+                return
             self.remove(key)
         if self._free:
             rid = self._free.pop()
@@ -131,95 +128,27 @@ class MatchIndex:
         """Match each lead against the index (not against each other), in order."""
         return [self.match(lead, object_kind=object_kind, exclude=exclude) for lead in leads]
 
-    def match_key(
-        self,
-        rec: MatchKey,
-        *,
-        object_kind: str = "person",
-        exclude: Callable[[str], bool] | None = None,
-        skip: str | None = None,
-    ) -> MatchResult:
-        """Like :meth:`match` for a prebuilt record; ``skip`` names a key to ignore (itself)."""
-        scored = self.score_candidates(rec, exclude=exclude, skip=skip)
-        return self._decide(scored, object_kind)
-
-    def score_candidates(
-        self,
-        rec: MatchKey,
-        *,
-        exclude: Callable[[str], bool] | None = None,
-        skip: str | None = None,
-    ) -> list[Scored]:
-        """Score every candidate of ``rec``, best first.
-
-        Returns:
-            ``(bits, person_evidence, key, levels, swapped)`` tuples.
-        """
+    def _candidates(self, rec: MatchKey) -> list[tuple[str, MatchKey]]:
+        keys, recs = self._keys, self._recs
         out = []
-        # A record scored against its own index (``skip`` set) must not count itself when
-        # judging how common its phone, email or name is.
-        own = 1 if skip is not None and skip in self._ids else 0
         for rid in self._candidate_ids(rec):
-            key, other = self._keys[rid], self._recs[rid]
-            if key is None or other is None or key == skip or (exclude and exclude(key)):
-                continue
-            levels, swapped = compare(rec, other)
-            bits = self.model.bits(levels, self._tf(rec, levels, own))
-            out.append((bits, has_person_evidence(levels), key, levels, swapped))
-        out.sort(key=lambda t: t[0], reverse=True)
+            key, other = keys[rid], recs[rid]
+            if key is not None and other is not None:
+                out.append((key, other))
         return out
 
-    def _tf(self, rec: MatchKey, levels: Levels, own: int) -> list[tuple[int, float]]:
-        if not self.settings.term_frequency:
-            return []
-        total, model, out = len(self._ids) - own, self.model, []
-        if levels[EMAIL] == 1 and rec.email:
-            count = self._blocks.size("e|" + rec.email) - own
-            if count > 1:
-                out.append((EMAIL, model.shared_weight(EMAIL, count, total)))
-        if levels[PHONE] == 1 and rec.phone:
-            count = self._blocks.size("p|" + rec.phone) - own
-            if count > 1:
-                out.append((PHONE, model.shared_weight(PHONE, count, total)))
-        if levels[FIRST] == 1 and rec.first:
-            count = self._first_counts.get(rec.first, 0) - own
-            out.append((FIRST, model.name_weight(FIRST, count, total)))
-        if levels[LAST] == 1 and rec.last:
-            count = self._last_counts.get(rec.last, 0) - own
-            out.append((LAST, model.name_weight(LAST, count, total)))
-        return out
+    def _frequencies(self, rec: MatchKey) -> Frequencies:
+        blocks = self._blocks
+        return Frequencies(
+            len(self._ids),
+            blocks.size("e|" + rec.email) if rec.email else 0,
+            blocks.size("p|" + rec.phone) if rec.phone else 0,
+            self._first_counts.get(rec.first, 0) if rec.first else 0,
+            self._last_counts.get(rec.last, 0) if rec.last else 0,
+        )
 
     def _candidate_ids(self, rec: MatchKey) -> list[int]:
         return self._blocks.lookup(blocking_keys(rec), self.settings.max_candidates)
-
-    def _decide(self, scored: list[Scored], object_kind: str) -> MatchResult:
-        if not scored:
-            return MatchResult("new", None, [])
-        thresholds = self.settings.thresholds_for(object_kind)
-        shown = [
-            Candidate(key, bits, probability(bits), describe(levels, swapped))
-            for bits, _, key, levels, swapped in scored[:_REPORT_TOP]
-        ]
-        # The best candidate that identifies a person may sit below one that only shares
-        # an employer: only the former can be an automatic match.
-        for i, entry in enumerate(scored):
-            if entry[1]:
-                if probability(entry[0]) >= thresholds.match:
-                    best = shown[i] if i < len(shown) else self._candidate(entry)
-                    return MatchResult("match", best, _reportable(shown, best))
-                break
-        decision: Decision = "review" if shown[0].probability >= thresholds.review else "new"
-        return MatchResult(decision, shown[0], _reportable(shown, shown[0]))
-
-    @staticmethod
-    def _candidate(entry: Scored) -> Candidate:
-        bits, _, key, levels, swapped = entry
-        return Candidate(key, bits, probability(bits), describe(levels, swapped))
-
-
-def _reportable(shown: list[Candidate], best: Candidate) -> list[Candidate]:
-    out = [c for c in shown if c.probability >= _REPORT_FLOOR]
-    return out if best in out else [best, *out]
 
 
 def _bump(counts: dict[str, int], value: str | None, delta: int) -> None:

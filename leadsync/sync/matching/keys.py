@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import jellyfish
+import orjson
 
 from leadsync.mapping.model import Lead
 from leadsync.mapping.normalize import (
@@ -85,6 +86,40 @@ class MatchKey:
     country: str | None
     city: str | None
     postal: str | None
+
+
+# The Lead fields build_key reads: two leads that agree on them have the same MatchKey.
+KEY_FIELDS = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "company",
+    "website_domain",
+    "country",
+    "city",
+    "postal_code",
+)
+# Bump when build_key or blocking_keys give other values for the same lead: stored match
+# indexes see the new version and rebuild their keys and blocks.
+KEY_VERSION = 1
+
+_KEY_SLOTS = tuple(f.name for f in fields(MatchKey))
+
+
+def same_key_fields(a: Lead, b: Lead) -> bool:
+    """Tell whether ``a`` and ``b`` agree on every field their MatchKeys are built from."""
+    return all(getattr(a, name) == getattr(b, name) for name in KEY_FIELDS)
+
+
+def pack_key(rec: MatchKey) -> str:
+    """Encode ``rec`` as compact JSON text (for the stored index)."""
+    return orjson.dumps([getattr(rec, name) for name in _KEY_SLOTS]).decode()
+
+
+def unpack_key(text: str) -> MatchKey:
+    """Decode what :func:`pack_key` made."""
+    return MatchKey(*orjson.loads(text))
 
 
 def _intern(value: str | None) -> str | None:
