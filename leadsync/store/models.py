@@ -280,6 +280,18 @@ class RoutingAssignment(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(Stamp)
 
 
+class RoutingDayCount(Base):
+    """Assignments per owner and day, kept with every assignment: what daily caps compare with.
+
+    Counting ``routing_assignments`` instead read all of the day's rows in every batch.
+    """
+
+    __tablename__ = "routing_day_counts"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(320), primary_key=True)
+    assigned: Mapped[int] = mapped_column(BigInteger)
+
+
 class InboxEvent(Base):
     """A received webhook, persisted before it is acknowledged."""
 

@@ -24,7 +24,7 @@ from leadsync.sync.routing.config import Member, RoutingConfig, Rule, Team
 from leadsync.sync.routing.gates import GateResult, check_gate
 from leadsync.sync.routing.rotation import slot_sequence
 from leadsync.sync.routing.scoring import is_mql, score
-from leadsync.sync.routing.teams import CountSnapshot, TeamState
+from leadsync.sync.routing.teams import TeamState
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,6 @@ class Router:
         self._rules = [(rule, compiled(rule.when)) for rule in config.rules]
         self._by_country, self._anywhere = country_index(self._rules)
         self._layouts: dict[str, tuple[tuple[str, ...], dict[str, Member]]] = {}
-        self.count_snapshot: CountSnapshot | None = None
         self.capped = frozenset(
             m.email.lower()
             for team in config.teams.values()
@@ -132,9 +131,9 @@ class Router:
         """What :meth:`route` would do, without taking a slot or writing anything."""
         item = [(lead, lead_key, account_owner_email)]
         if session is not None:
-            return self._assign(session, item, persist=False)[0][0]
+            return self._assign(session, item, persist=False)[0]
         with self.factory() as own:
-            return self._assign(own, item, persist=False)[0][0]
+            return self._assign(own, item, persist=False)[0]
 
     def route_many(
         self, items: Sequence[Item], *, session: Session | None = None
@@ -148,17 +147,14 @@ class Router:
         """
         self._require_valid_owners(session)
         if session is not None:
-            self.count_snapshot = None  # the caller may still roll back: nothing to reuse
             try:
-                return self._assign(session, items, persist=True)[0]
+                return self._assign(session, items, persist=True)
             except IntegrityError as error:
                 raise RetryableError("a lead key was assigned by another worker") from error
         for attempt in range(3):
             try:
                 with transaction(self.factory) as own:
-                    results, counts = self._assign(own, items, persist=True)
-                self.count_snapshot = counts  # committed: the counts are current
-                return results
+                    return self._assign(own, items, persist=True)
             except IntegrityError:
                 # Another worker assigned one of these keys between our read and our insert
                 # (only leads no team lock covers can race so): retry, they are known now.
@@ -184,7 +180,7 @@ class Router:
 
     def _assign(
         self, session: Session, items: Sequence[Item], *, persist: bool
-    ) -> tuple[list[Assignment | None], CountSnapshot | None]:
+    ) -> list[Assignment | None]:
         now = self.clock()
         state = TeamState(self, session, now, lock=persist)
         if persist:
@@ -211,13 +207,12 @@ class Router:
                 whys.append(_why(key, assignment, now))
                 state.count(assignment.owner.email)
         if persist and rows:
-            # Table (Core) inserts: the ORM's bulk path costs more than the routing itself.
-            session.execute(_ASSIGNMENTS.insert(), rows)
-            session.execute(_AUDIT.insert(), whys)
+            # Table (Core) rows, not ORM objects: the ORM's bulk path costs more than routing.
+            routing_state.record_assignments(session, rows)
+            routing_state.append_rows(session, _AUDIT, whys)
         if persist:
             state.save()
-            return results, state.snapshot()
-        return results, None
+        return results
 
     def _decide(self, lead: Lead, account_owner: str | None, state: TeamState) -> Assignment | None:
         points, tier = score(lead, self.config.scoring, now=state.now)
@@ -294,8 +289,9 @@ class Router:
         )
 
 
-_ASSIGNMENTS = cast(Table, RoutingAssignment.__table__)
 _AUDIT = cast(Table, AuditEntry.__table__)
+# What json.dumps(reason, default=str) writes, without building an encoder for every lead.
+_REASON = json.JSONEncoder(default=str)
 
 
 def _row(key: str, assignment: Assignment, now: datetime) -> dict[str, Any]:
@@ -312,5 +308,5 @@ def _why(key: str, assignment: Assignment, now: datetime) -> dict[str, Any]:
     return {
         "at": now, "golden_id": golden_id_from_key(key), "kind": "route", "record": key,
         "field": "owner", "after": assignment.owner.email, "rule": assignment.rule,
-        "detail": json.dumps(assignment.reason, default=str),
+        "detail": _REASON.encode(assignment.reason),
     }  # fmt: skip

@@ -97,7 +97,6 @@ class SpeedToLead:
             new_owner = self._reassign(session, row, now)
             done = replace(done, new_owner=new_owner, escalated_at=now)
             _record(session, row, done, now)
-        self.router.count_snapshot = None  # an owner changed: recount caps next time
         if self.notify is not None:
             try:
                 self.notify(done)
@@ -113,6 +112,7 @@ class SpeedToLead:
         state.save()
         row.escalated_at = now
         if new_owner is not None:
+            routing_state.move_count(session, row.day, row.owner, new_owner.email.lower())
             row.owner = new_owner.email.lower()
         return new_owner
 

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from leadsync.connectors.base import Owner
 from leadsync.store import routing_state
-from leadsync.store.models import RoutingCursor
 from leadsync.sync.routing.config import Member, Team
 
 if TYPE_CHECKING:
     from leadsync.sync.routing.router import Router
-
-
-@dataclass(frozen=True)
-class CountSnapshot:
-    """Daily counts as a committed routing transaction left them, and how to tell they still are.
-
-    Every routing transaction locks every cursor and appends assignments, so while the cursor
-    positions and the newest assignment id are unchanged, nobody has assigned since.
-    """
-
-    day: str
-    last_id: int | None
-    positions: tuple[tuple[str, int], ...]
-    counts: dict[str, int]
 
 
 class TeamState:
@@ -37,9 +21,8 @@ class TeamState:
     def __init__(self, router: Router, session: Session, now: datetime, *, lock: bool) -> None:
         self.router, self.session, self.now, self.lock = router, session, now, lock
         self.positions: dict[str, int] = {}
-        self.rows: dict[str, Any] = {}
+        self.stored: dict[str, int] = {}  # the positions as read (or last saved)
         self.counts: dict[str, int] | None = None
-        self.locked: tuple[tuple[str, int], ...] | None = None
 
     def next_in(self, name: str, team: Team) -> Owner | None:
         """The next eligible member of ``team`` (slots of ineligible members are skipped)."""
@@ -55,19 +38,9 @@ class TeamState:
 
     def lock_all(self) -> None:
         """Lock every team's cursor, in name order, so concurrent workers never deadlock."""
-        missing = [name for name in self.router.config.teams if name not in self.rows]
-        for name, row in routing_state.lock_cursors(self.session, missing).items():
-            self.rows[name] = row
-            self.positions[name] = row.position
-        self.locked = tuple(sorted(self.positions.items()))
-
-    def snapshot(self) -> CountSnapshot | None:
-        """The counts to reuse next time (valid once this transaction commits)."""
-        if self.counts is None or self.locked is None:
-            return None
-        last_id = routing_state.last_assignment_id(self.session)
-        positions = tuple(sorted(self.positions.items()))
-        return CountSnapshot(_day(self.now.date()), last_id, positions, dict(self.counts))
+        missing = [name for name in self.router.config.teams if name not in self.stored]
+        for name, position in routing_state.lock_cursors(self.session, missing).items():
+            self.stored[name] = self.positions[name] = position
 
     def count(self, email: str) -> None:
         """Count one more assignment for ``email`` today (daily caps)."""
@@ -78,17 +51,17 @@ class TeamState:
 
     def save(self) -> None:
         """Write the advanced cursor positions back to their (locked) rows."""
-        for name, position in self.positions.items():
-            self.rows[name].position = position
+        moved = {n: p for n, p in self.positions.items() if p != self.stored[n]}
+        routing_state.save_positions(self.session, moved)
+        self.stored.update(moved)
 
     def _position(self, name: str) -> int:
         if name not in self.positions:
             if self.lock:
-                row = routing_state.lock_cursor(self.session, name)
+                position = routing_state.lock_cursor(self.session, name)
             else:
-                row = self.session.get(RoutingCursor, name) or RoutingCursor(team=name, position=0)
-            self.rows[name] = row
-            self.positions[name] = row.position
+                position = routing_state.cursor_position(self.session, name)
+            self.stored[name] = self.positions[name] = position
         return self.positions[name]
 
     def _eligible(self, member: Member) -> bool:
@@ -101,26 +74,12 @@ class TeamState:
 
     def _counts(self) -> dict[str, int]:
         if self.counts is None:
-            # Only reps with a daily cap are counted: the count reads all of today's rows, so
-            # the last committed counts are reused while provably current.
-            capped, day = self.router.capped, _day(self.now.date())
-            if not capped:
-                self.counts = {}
-            elif self._snapshot_holds(day):
-                self.counts = dict(self.router.count_snapshot.counts)  # type: ignore[union-attr]
-            else:
-                self.counts = routing_state.counts_on(self.session, capped, day)
+            # Only reps with a daily cap are counted, once per transaction (kept per day and
+            # owner beside the assignments, so reading them costs the same however busy the day).
+            capped = self.router.capped
+            day = _day(self.now.date())
+            self.counts = routing_state.counts_on(self.session, capped, day) if capped else {}
         return self.counts
-
-    def _snapshot_holds(self, day: str) -> bool:
-        snap = self.router.count_snapshot
-        return (
-            snap is not None
-            and self.locked is not None
-            and snap.day == day
-            and snap.positions == self.locked
-            and snap.last_id == routing_state.last_assignment_id(self.session)
-        )
 
 
 def _day(value: date) -> str:
