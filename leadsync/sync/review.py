@@ -9,11 +9,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from leadsync.mapping.model import Lead
 from leadsync.store.models import ReviewItem
+
+_QUEUED = "leadsync.review.queued"  # session.info key: match pairs added in this session
+# Built once: constructing the statement cost more than running it.
+_MATCH_PAIR = select(ReviewItem).where(
+    ReviewItem.kind == "match",
+    ReviewItem.left_key == bindparam("left"),
+    ReviewItem.right_key == bindparam("right"),
+)
 
 
 def propose(
@@ -31,42 +39,33 @@ def propose(
     Returns:
         False when the pair was rejected before (the caller treats the lead as new).
     """
-    # No autoflush: flushing the batch's pending golden changes before every lookup costs a
-    # scan of the whole session each time; the pairs queued but not yet flushed are in
-    # session.new.
-    pair = ("match", left, right)
-    pending = (
-        o for o in session.new
-        if isinstance(o, ReviewItem) and (o.kind, o.left_key, o.right_key) == pair
-    )  # fmt: skip
-    with session.no_autoflush:
-        row = (
-            next(pending, None)
-            or session.execute(
-                select(ReviewItem).where(
-                    ReviewItem.kind == "match",
-                    ReviewItem.left_key == left,
-                    ReviewItem.right_key == right,
-                )
-            ).scalar_one_or_none()
-        )
+    # Pairs queued earlier in this session are remembered in session.info: they are not
+    # flushed yet (autoflush before every lookup cost a scan of the whole session), and
+    # scanning session.new instead grew with the batch.
+    queued: dict[tuple[str, str], ReviewItem] = session.info.setdefault(_QUEUED, {})
+    row = queued.get((left, right))
+    if row is not None and inspect(row).transient:
+        row = None  # rolled back since: it was never stored
+    if row is None:
+        with session.no_autoflush:
+            row = session.execute(_MATCH_PAIR, {"left": left, "right": right}).scalar_one_or_none()
     if row is not None:
         return row.status != "rejected"
     detail: dict[str, Any] = {
         "lead": lead.model_dump(mode="json", exclude_defaults=True),
         "record": payload,
     }
-    session.add(
-        ReviewItem(
-            kind="match",
-            left_key=left,
-            right_key=right,
-            score=score,
-            detail=detail,
-            status="open",
-            created_at=now,
-        )
+    item = ReviewItem(
+        kind="match",
+        left_key=left,
+        right_key=right,
+        score=score,
+        detail=detail,
+        status="open",
+        created_at=now,
     )
+    session.add(item)
+    queued[(left, right)] = item
     return True
 
 

@@ -42,3 +42,12 @@ def test_a_rejected_pair_is_not_proposed_again(factory: sessionmaker[Session]) -
     with transaction(factory) as session:
         assert not propose(session, "forms:submission:9", "g:3", 10.0, LEAD, {}, now=NOW)
     assert _count(factory) == 1
+
+
+def test_a_pair_queued_then_rolled_back_is_queued_again(factory: sessionmaker[Session]) -> None:
+    with factory() as session:
+        assert propose(session, "csv:rows:4", "g:2", 11.0, LEAD, {}, now=NOW)
+        session.rollback()  # the batch failed: nothing of it was stored
+        assert propose(session, "csv:rows:4", "g:2", 11.0, LEAD, {}, now=NOW)
+        session.commit()
+    assert _count(factory) == 1
