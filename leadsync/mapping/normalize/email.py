@@ -33,7 +33,9 @@ def _plain_email(text: str) -> str | None:
     return f"{local}@{domain.lower()}"
 
 
-@lru_cache(maxsize=65536)
+# Addresses are mostly unique per person: a small memo catches the repeats within a record
+# and a batch; a large one only held every address of a big sync in memory.
+@lru_cache(maxsize=4096)
 def normalize_email(raw: str | None) -> str | None:
     """Return the canonical form of an email address, or None when it is unusable.
 
@@ -86,7 +88,7 @@ def email_ascii(raw: str | None) -> str | None:
     return f"{local}@{ascii_domain}"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # unique per person, like normalize_email
 def email_match_key(email: str | None) -> str | None:
     """Return a key under which two spellings of the same mailbox compare equal.
 

@@ -73,7 +73,7 @@ def _parse(raw: str | None, default_region: str | None) -> phonenumbers.PhoneNum
         return None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # numbers are mostly unique per person (see normalize_email)
 def phone_e164(raw: str | None, default_region: str | None = "US") -> str | None:
     """Return ``raw`` as an E.164 number (``+14155550123``), or None when unusable.
 
