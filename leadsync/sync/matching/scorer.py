@@ -9,20 +9,30 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from operator import itemgetter
 from typing import NamedTuple
 
-from leadsync.sync.matching.compare import EMAIL, FIRST, LAST, PHONE, Levels, compare, describe
+from leadsync.sync.matching.compare import (
+    EMAIL,
+    FIRST,
+    LAST,
+    PHONE,
+    PairMemo,
+    Scored,
+    describe,
+    score_pairs,
+)
 from leadsync.sync.matching.keys import MatchKey
 from leadsync.sync.matching.result import Candidate, Decision, MatchResult
-from leadsync.sync.matching.scoring import ScoreModel, has_person_evidence, probability
+from leadsync.sync.matching.scoring import ScoreModel, probability
 from leadsync.sync.matching.settings import MatchSettings
 
 # Candidates below this probability are never worth showing a reviewer.
 _REPORT_FLOOR = 0.01
 _REPORT_TOP = 5
-
-# (match weight, has person evidence, key, levels, names swapped)
-Scored = tuple[float, bool, str, Levels, bool]
+_Deltas = tuple[float | None, float | None, float | None, float | None]
+_NO_DELTAS: _Deltas = (None, None, None, None)
+_BITS = itemgetter(0)
 
 
 class Frequencies(NamedTuple):
@@ -53,6 +63,7 @@ class Matcher(ABC):
     def __init__(self, settings: MatchSettings | None = None) -> None:
         self.settings = settings or MatchSettings()
         self.model = ScoreModel(self.settings)
+        self._pairs = PairMemo()
 
     @abstractmethod
     def __contains__(self, key: object) -> bool:
@@ -100,41 +111,44 @@ class Matcher(ABC):
         Returns:
             ``(bits, person_evidence, key, levels, swapped)`` tuples.
         """
-        out: list[Scored] = []
         candidates = self._candidates(rec)
         if not candidates:
-            return out
+            return []
         # A record scored against its own index (``skip`` set) must not count itself when
         # judging how common its phone, email or name is.
         own = 1 if skip is not None and skip in self else 0
         freq = self._frequencies(rec) if self.settings.term_frequency else None
-        for key, other in candidates:
-            if key == skip or (exclude and exclude(key)):
-                continue
-            levels, swapped = compare(rec, other)
-            tf = self._tf(rec, levels, freq, own) if freq is not None else ()
-            bits = self.model.bits(levels, tf)
-            out.append((bits, has_person_evidence(levels), key, levels, swapped))
-        out.sort(key=lambda t: t[0], reverse=True)
+        model = self.model
+        deltas = self._tf_deltas(rec, freq, own) if freq is not None else _NO_DELTAS
+        if skip is not None or exclude is not None:
+            candidates = [
+                (key, other)
+                for key, other in candidates
+                if key != skip and not (exclude and exclude(key))
+            ]
+        out = score_pairs(rec, candidates, model.weights, model.prior_bits, deltas, self._pairs)
+        out.sort(key=_BITS, reverse=True)
         return out
 
-    def _tf(
-        self, rec: MatchKey, levels: Levels, freq: Frequencies, own: int
-    ) -> list[tuple[int, float]]:
-        total, model, out = freq.total - own, self.model, []
-        if levels[EMAIL] == 1 and rec.email:
-            count = freq.email - own
-            if count > 1:
-                out.append((EMAIL, model.shared_weight(EMAIL, count, total)))
-        if levels[PHONE] == 1 and rec.phone:
-            count = freq.phone - own
-            if count > 1:
-                out.append((PHONE, model.shared_weight(PHONE, count, total)))
-        if levels[FIRST] == 1 and rec.first:
-            out.append((FIRST, model.name_weight(FIRST, freq.first - own, total)))
-        if levels[LAST] == 1 and rec.last:
-            out.append((LAST, model.name_weight(LAST, freq.last - own, total)))
-        return out
+    def _tf_deltas(self, rec: MatchKey, freq: Frequencies, own: int) -> _Deltas:
+        """Return what term frequency adds to an exact email, phone, first and last name.
+
+        They depend on the incoming record alone, so they are worked out once, not per
+        candidate. Each is the override weight minus the exact level's weight (None: no
+        override): the float ``ScoreModel.bits`` adds for that override.
+        """
+        total, model = freq.total - own, self.model
+        weights = model.weights
+        d_email = d_phone = d_first = d_last = None
+        if rec.email and freq.email - own > 1:
+            d_email = model.shared_weight(EMAIL, freq.email - own, total) - weights[EMAIL][1]
+        if rec.phone and freq.phone - own > 1:
+            d_phone = model.shared_weight(PHONE, freq.phone - own, total) - weights[PHONE][1]
+        if rec.first:
+            d_first = model.name_weight(FIRST, freq.first - own, total) - weights[FIRST][1]
+        if rec.last:
+            d_last = model.name_weight(LAST, freq.last - own, total) - weights[LAST][1]
+        return d_email, d_phone, d_first, d_last
 
     def _decide(self, scored: list[Scored], object_kind: str) -> MatchResult:
         if not scored:
