@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -78,11 +79,7 @@ class GoldenLead(Base):
 
 
 class MatchRecord(Base):
-    """The match index's comparison key of one golden lead.
-
-    ``seq`` grows each time the key is (re)indexed: a block lists its members oldest first,
-    the order the in-memory index keeps, so ties between candidates break the same way.
-    """
+    """The match index's comparison key of one golden lead."""
 
     __tablename__ = "match_records"
     golden_id: Mapped[int] = mapped_column(
@@ -92,20 +89,21 @@ class MatchRecord(Base):
         autoincrement=False,
     )
     key: Mapped[str] = mapped_column(Text)  # a packed MatchKey
-    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class MatchBlock(Base):
-    """One golden lead in one candidate block (``golden_id`` 0 marks a giant block).
+    """One candidate block and the golden leads in it, oldest first.
 
-    ``block_hash`` is a stable 64-bit hash of the block name. Giant blocks keep only the
-    marker: they are never looked up again.
+    ``block_hash`` is a stable 64-bit hash of the block name (on SQLite the rowid itself).
+    ``members`` packs the golden ids as little-endian int64s in the order the in-memory index
+    keeps, so ties between candidates break the same way; NULL marks a giant block, which is
+    never looked up again. One row per block, not per member: a batch reads and rewrites a
+    block whole, which is safe because writers hold the index lock (:class:`MatchState`).
     """
 
     __tablename__ = "match_blocks"
-    __table_args__ = {"sqlite_with_rowid": False}
-    block_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    golden_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    block_hash: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    members: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class MatchTerm(Base):
@@ -118,7 +116,7 @@ class MatchTerm(Base):
 
 
 class MatchState(Base):
-    """The match index's one row: its size, next ``seq`` and what its keys were built with.
+    """The match index's one row: its size and what its keys were built with.
 
     Writers lock this row first, so two jobs never match against each other's unfinished
     batches (on SQLite the write lock of ``BEGIN IMMEDIATE`` does the same).
@@ -127,7 +125,6 @@ class MatchState(Base):
     __tablename__ = "match_state"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     records: Mapped[int] = mapped_column(BigInteger)
-    next_seq: Mapped[int] = mapped_column(BigInteger)
     built_with: Mapped[str | None] = mapped_column(String(255))
 
 

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadsync.errors import FatalError
 from leadsync.mapping.model import Lead
 from leadsync.store import golden
 from leadsync.store.engine import session_factory, transaction
+from leadsync.store.match_index import pack_members, unpack_members
 from leadsync.store.models import GoldenLead, MatchBlock, MatchRecord, MatchState
 from leadsync.sync.matching import MatchIndex, MatchResult, MatchSettings
 from leadsync.sync.matching.catchup import catch_up, open_index
@@ -179,7 +180,7 @@ def test_stored_index_decides_exactly_like_the_in_memory_one(
         stored.flush()
 
 
-def test_giant_blocks_are_kept_as_one_marker_row(engine: Engine) -> None:
+def test_giant_blocks_are_kept_as_rows_without_members(engine: Engine) -> None:
     settings = MatchSettings(max_block_size=2)
     factory = session_factory(engine)
     index = open_index(factory, settings)
@@ -191,8 +192,8 @@ def test_giant_blocks_are_kept_as_one_marker_row(engine: Engine) -> None:
             index.update(row.id, lead)
         index.flush()
     with factory() as session:
-        members = session.execute(select(MatchBlock.golden_id)).scalars().all()
-    assert set(members) == {0}  # every name block outgrew the cap: markers only
+        members = session.execute(select(MatchBlock.members)).scalars().all()
+    assert set(members) == {None}  # every name block outgrew the cap
 
 
 def _count(session: Session, model: Any) -> int:
@@ -241,8 +242,8 @@ def test_other_settings_or_deleted_goldens_rebuild_the_index(engine: Engine) -> 
     with factory() as session:
         assert session.execute(select(MatchRecord.golden_id)).scalars().all() == [ids[1]]
         assert session.execute(select(MatchState.records)).scalar_one() == 1
-        blocks = session.execute(select(MatchBlock.golden_id)).scalars().all()
-        assert set(blocks) == {ids[1]}
+        blocks = session.execute(select(MatchBlock.members)).scalars().all()
+        assert {g for packed in blocks for g in unpack_members(packed)} == {ids[1]}
 
 
 def test_an_update_that_keeps_the_key_fields_writes_nothing(engine: Engine) -> None:
@@ -254,14 +255,60 @@ def test_an_update_that_keeps_the_key_fields_writes_nothing(engine: Engine) -> N
         index.begin(session, golden_ids=[row.id])
         index.update(row.id, lead)
         index.flush()
-    with transaction(factory) as session:
-        index.begin(session, golden_ids=[row.id])
-        index.update(row.id, lead.model_copy(update={"title": "CTO"}), before=lead)
-        index.update(row.id, lead.model_copy(update={"email": "ANN.LEE@acme.com"}), before=lead)
-        index.flush()
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with transaction(factory) as session:
+            index.begin(session, golden_ids=[row.id])
+            index.update(row.id, lead.model_copy(update={"title": "CTO"}), before=lead)
+            index.update(row.id, lead.model_copy(update={"email": "ANN.LEE@acme.com"}), before=lead)
+            index.flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements  # the index was read
+    assert [s for s in statements if not s.lstrip().upper().startswith(("SELECT", "BEGIN"))] == []
     with factory() as session:
-        assert session.execute(select(MatchRecord.seq)).scalar_one() == 0  # never re-indexed
+        assert _count(session, MatchRecord) == 1
         assert _count(session, MatchBlock) > 0
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [[], [1], [7, 3, 2**40, 5], [2**63 - 1, 1]],
+    ids=["empty", "one", "in-order-not-sorted", "largest-id"],
+)
+def test_block_members_pack_to_the_same_bytes_on_every_machine(ids: list[int]) -> None:
+    packed = pack_members(ids)
+    assert packed == b"".join(g.to_bytes(8, "little", signed=True) for g in ids)
+    assert unpack_members(packed) == tuple(ids)
+
+
+def test_a_key_another_job_reindexed_is_read_anew(engine: Engine) -> None:
+    factory = session_factory(engine)
+    ann = Lead(email="ann.lee@acme.com", first_name="Ann", last_name="Lee", company="Acme")
+    moved = ann.model_copy(update={"email": "ann.lee@globex.com", "company": "Globex"})
+    ours, theirs = open_index(factory, MatchSettings()), open_index(factory, MatchSettings())
+    with transaction(factory) as session:
+        golden_id = golden.create_golden(session, ann.model_dump(mode="json"), None, NOW).id
+        ours.begin(session, golden_ids=[golden_id])
+        ours.update(golden_id, ann)
+        ours.flush()
+    for index, lead, before in ((ours, ann, None), (theirs, moved, ann), (ours, moved, None)):
+        with transaction(factory) as session:  # we decode the key, they re-index it, we match
+            index.begin(session, [lead], golden_ids=[golden_id])
+            if before is None:
+                got = index.match(lead)
+            else:
+                index.update(golden_id, lead, before=before)
+            index.flush()
+    memory = MatchIndex(MatchSettings())
+    memory.add(f"g:{golden_id}", moved)
+    assert got.decision == "match"
+    assert _view(got) == _view(memory.match(moved))
 
 
 class _Spy:

@@ -9,7 +9,7 @@ on: a name shared by thousands ("John Smith") finds nothing useful, and other bl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from hashlib import blake2b
 
 GIANT = -1
@@ -107,16 +107,16 @@ class BlockStore:
                 break
         return list(seen)[:limit]
 
-    def members(self, h: int) -> list[int] | None:
+    def members(self, h: int) -> tuple[int, ...] | None:
         """Return the ids in block ``h`` in the order they were added; None for a giant block."""
         cur = self._blocks.get(h)
         if cur is None:
-            return []
+            return ()
         if isinstance(cur, list):
-            return list(cur)
-        return None if cur == GIANT else [cur]
+            return tuple(cur)
+        return None if cur == GIANT else (cur,)
 
-    def load(self, h: int, members: list[int] | None) -> None:
+    def load(self, h: int, members: Sequence[int] | None) -> None:
         """Set block ``h`` to ``members`` (oldest first), or to a giant block for None."""
         if members is None:
             self._blocks[h] = GIANT

@@ -7,6 +7,7 @@ belongs to; two records are compared only when they share one of them.
 
 from __future__ import annotations
 
+import operator
 import sys
 import unicodedata
 from dataclasses import dataclass, fields
@@ -105,6 +106,8 @@ KEY_FIELDS = (
 KEY_VERSION = 1
 
 _KEY_SLOTS = tuple(f.name for f in fields(MatchKey))
+_key_values = operator.attrgetter(*_KEY_SLOTS)  # all fields as one tuple, in order
+_INTERNED = _KEY_SLOTS.index("first")  # build_key interns this field and every one after it
 
 
 def same_key_fields(a: Lead, b: Lead) -> bool:
@@ -114,12 +117,18 @@ def same_key_fields(a: Lead, b: Lead) -> bool:
 
 def pack_key(rec: MatchKey) -> str:
     """Encode ``rec`` as compact JSON text (for the stored index)."""
-    return orjson.dumps([getattr(rec, name) for name in _KEY_SLOTS]).decode()
+    return orjson.dumps(_key_values(rec)).decode()
 
 
 def unpack_key(text: str) -> MatchKey:
-    """Decode what :func:`pack_key` made."""
-    return MatchKey(*orjson.loads(text))
+    """Decode what :func:`pack_key` made, interned as :func:`build_key` interns.
+
+    Names, employers and places repeat across thousands of keys: interned, the decoded keys a
+    stored index keeps between batches share one copy of each.
+    """
+    values = orjson.loads(text)
+    values[_INTERNED:] = [value and sys.intern(value) for value in values[_INTERNED:]]
+    return MatchKey(*values)
 
 
 def _intern(value: str | None) -> str | None:

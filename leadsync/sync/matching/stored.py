@@ -1,18 +1,19 @@
 """StoredMatchIndex: the match index in the store, read and written one batch at a time.
 
-Memory holds one batch, never the index. :meth:`StoredMatchIndex.begin` locks the index (its
-state row; SQLite's write lock does it already) and reads, in a few chunked queries, the blocks
-of the batch's incoming records, the keys of their members and of the goldens the batch will
-re-index, and the name counts. Matching then runs on that cache plus what earlier records of
-the batch changed, exactly as the in-memory :class:`MatchIndex` would (same blocks, block
-order, giant-block cap, counts and scoring: both inherit :class:`Matcher`).
+Memory holds one batch and a bounded cache of decoded keys, never the index.
+:meth:`StoredMatchIndex.begin` locks the index (its state row; SQLite's write lock does it
+already) and reads, in one query each, the blocks of the batch's incoming records (members
+oldest first), the keys of their members and of the goldens the batch will re-index, and the
+name counts. Matching then runs on that cache plus what earlier records of the batch changed,
+exactly as the in-memory :class:`MatchIndex` would (same blocks, block order, giant-block cap,
+counts and scoring: both inherit :class:`Matcher`).
 :meth:`StoredMatchIndex.flush` writes the changes in the caller's transaction, so they commit
 or roll back with the golden leads they describe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from leadsync.sync.matching.scorer import Frequencies, Matcher
 from leadsync.sync.matching.settings import MatchSettings
 
 KEY_PREFIX = "g:"  # candidate keys are "g:<golden id>", as ingest expects
+DECODED_KEYS = 100_000  # decoded keys kept between batches, at most (about 0.5 KB each)
 
 
 @dataclass
@@ -44,11 +46,11 @@ class _Batch:
     session: Session
     state: store.IndexState
     blocks: BlockStore
-    initial: dict[int, Sequence[int] | None] = field(default_factory=dict)  # as read; None: giant
+    initial: dict[int, tuple[int, ...] | None] = field(default_factory=dict)  # None: giant
     pending: dict[int, list[tuple[bool, int]]] = field(default_factory=dict)  # on unread blocks
     touched: set[int] = field(default_factory=set)
-    stored: dict[int, tuple[MatchKey, int] | None] = field(default_factory=dict)  # as read
-    changed: dict[int, tuple[MatchKey, int] | None] = field(default_factory=dict)  # None: gone
+    keys: dict[int, MatchKey | None] = field(default_factory=dict)  # read, then as changed
+    changed: set[int] = field(default_factory=set)  # goldens whose entry in keys is new
     terms: dict[int, int] = field(default_factory=dict)
     deltas: dict[int, int] = field(default_factory=dict)
     premade: dict[int, tuple[Lead, MatchKey]] = field(default_factory=dict)  # by id(lead)
@@ -82,6 +84,38 @@ def _hashes_of(rec: MatchKey) -> _Hashes:
     )
 
 
+class _Decoded:
+    """Packed keys and what they decode to, kept from batch to batch.
+
+    Most candidates come back batch after batch (shared names, employers, places), and building
+    a MatchKey from its packed text costs more than reading it. Entries are found by the packed
+    text, so a key that another job re-indexed meanwhile is decoded anew, never served stale.
+    Two generations bound the memory: when the newer one is full it becomes the older one and
+    the older one is dropped, so keys in use stay and the rest age out.
+    """
+
+    __slots__ = ("_newer", "_older", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._newer: dict[str, MatchKey] = {}
+        self._older: dict[str, MatchKey] = {}
+        self._size = size // 2
+
+    def decode(self, packed: str) -> MatchKey:
+        """Return the MatchKey ``packed`` holds."""
+        rec = self._newer.get(packed)
+        if rec is None:
+            rec = self._older.get(packed) or unpack_key(packed)
+            self.remember(packed, rec)
+        return rec
+
+    def remember(self, packed: str, rec: MatchKey) -> None:
+        """Note that ``packed`` decodes to ``rec``."""
+        if len(self._newer) >= self._size:
+            self._older, self._newer = self._newer, {}
+        self._newer[packed] = rec
+
+
 class StoredMatchIndex(Matcher):
     """Match index kept in the store's ``match_*`` tables.
 
@@ -93,6 +127,7 @@ class StoredMatchIndex(Matcher):
         super().__init__(settings)
         self._batch: _Batch | None = None
         self._hashes: dict[MatchKey, _Hashes] = {}
+        self._decoded = _Decoded(DECODED_KEYS)
 
     @property
     def built_with(self) -> str:
@@ -145,14 +180,17 @@ class StoredMatchIndex(Matcher):
     def flush(self) -> None:
         """Write what the batch changed and end it."""
         batch = self._need_batch()
-        self._read_blocks([h for h in batch.pending if h not in batch.initial], ordered=False)
+        self._read_blocks([h for h in batch.pending if h not in batch.initial], with_keys=False)
         writes = store.IndexWrites(terms=batch.deltas)
         _block_writes(batch, writes)
-        for golden_id, entry in batch.changed.items():
-            if entry is None:
+        for golden_id in sorted(batch.changed):
+            rec = batch.keys[golden_id]
+            if rec is None:
                 writes.dropped.append(golden_id)
             else:
-                writes.records.append((golden_id, pack_key(entry[0]), entry[1]))
+                packed = pack_key(rec)
+                writes.records.append((golden_id, packed))
+                self._decoded.remember(packed, rec)
         store.write(batch.session, writes)
         if batch.changed:
             store.save_state(batch.session, batch.state)
@@ -196,7 +234,7 @@ class StoredMatchIndex(Matcher):
                 which is then not looked up in the store.
         """
         batch = self._need_batch()
-        new = before is None and golden_id not in batch.changed and golden_id not in batch.stored
+        new = before is None and golden_id not in batch.keys
         old = None if new else self._current(golden_id)
         if old is not None and before is not None and same_key_fields(lead, before):
             return
@@ -210,8 +248,8 @@ class StoredMatchIndex(Matcher):
             self._apply(golden_id, old, add=False)
         else:
             batch.state.records += 1
-        batch.changed[golden_id] = (rec, batch.state.next_seq)
-        batch.state.next_seq += 1
+        batch.keys[golden_id] = rec
+        batch.changed.add(golden_id)
         self._apply(golden_id, rec, add=True)
 
     def remove(self, golden_id: int) -> bool:
@@ -222,17 +260,19 @@ class StoredMatchIndex(Matcher):
             return False
         self._apply(golden_id, old, add=False)
         batch.state.records -= 1
-        batch.changed[golden_id] = None
+        batch.keys[golden_id] = None
+        batch.changed.add(golden_id)
         return True
 
     # -- the Matcher hooks ------------------------------------------------------------------
     def _candidates(self, rec: MatchKey) -> list[tuple[str, MatchKey]]:
         batch = self._need_batch()
         ids = batch.blocks.lookup_hashed(self._hashes_of(rec).blocks, self.settings.max_candidates)
+        keys = batch.keys
         out = []
         for golden_id in ids:
-            other = self._current(golden_id)
-            if other is not None:  # a block row whose golden is gone is no candidate
+            other = keys[golden_id] if golden_id in keys else self._current(golden_id)
+            if other is not None:  # a block member whose golden is gone is no candidate
                 out.append((f"{KEY_PREFIX}{golden_id}", other))
         return out
 
@@ -260,14 +300,10 @@ class StoredMatchIndex(Matcher):
         return hashes
 
     def _current(self, golden_id: int) -> MatchKey | None:
-        batch = self._need_batch()
-        if golden_id in batch.changed:
-            entry = batch.changed[golden_id]
-        else:
-            if golden_id not in batch.stored:
-                self._read_records([golden_id])
-            entry = batch.stored[golden_id]
-        return entry[0] if entry is not None else None
+        keys = self._need_batch().keys
+        if golden_id not in keys:
+            self._read_records([golden_id])
+        return keys[golden_id]
 
     def _apply(self, golden_id: int, rec: MatchKey, *, add: bool) -> None:
         batch, hashes = self._need_batch(), self._hashes_of(rec)
@@ -288,29 +324,32 @@ class StoredMatchIndex(Matcher):
         return batch.terms.get(term, 0) + batch.deltas.get(term, 0)
 
     def _read_records(self, golden_ids: Iterable[int]) -> None:
-        batch = self._need_batch()
-        wanted = list({g for g in golden_ids if g not in batch.stored})
-        found = store.load_records(batch.session, wanted)
-        for golden_id in wanted:
-            entry = found.get(golden_id)
-            batch.stored[golden_id] = (unpack_key(entry[0]), entry[1]) if entry else None
+        keys = self._need_batch().keys
+        wanted = [g for g in set(golden_ids) if g not in keys]
+        if not wanted:
+            return
+        keys.update(dict.fromkeys(wanted))  # those without a row are not indexed
+        decode = self._decoded.decode
+        for golden_id, packed in store.load_records(self._need_batch().session, wanted):
+            keys[golden_id] = decode(packed)
 
-    def _read_blocks(self, hashes: Iterable[int], *, ordered: bool = True) -> None:
-        """Read blocks, members oldest first when ``ordered``, then replay pending changes."""
+    def _read_blocks(self, hashes: Iterable[int], *, with_keys: bool = True) -> None:
+        """Read blocks, and the keys of their members when ``with_keys``; replay what is pending.
+
+        Blocks come back with their members oldest first, the order the in-memory index keeps.
+        """
         batch = self._need_batch()
         wanted = list(hashes)
         if not wanted:
             return
         rows = store.load_blocks(batch.session, wanted)
-        if ordered:
-            self._read_records(g for ids in rows.values() for g in ids if g != store.GIANT_MARKER)
-        batch.initial.update(dict.fromkeys(wanted, ()))  # most blocks a batch asks for are new
-        for h, ids in rows.items():
-            members: list[int] | None = None
-            if store.GIANT_MARKER not in ids:
-                members = sorted(ids, key=self._stored_seq) if ordered else ids
-            batch.initial[h] = members
-            batch.blocks.load(h, members)
+        initial, load = batch.initial, batch.blocks.load
+        initial.update(dict.fromkeys(wanted, ()))  # most blocks a batch asks for are new
+        for h, members in rows:
+            initial[h] = members
+            load(h, members)
+        if with_keys:
+            self._read_records(g for _, members in rows if members is not None for g in members)
         if batch.pending:
             for h in wanted:
                 for add, golden_id in batch.pending.pop(h, ()):
@@ -319,33 +358,28 @@ class StoredMatchIndex(Matcher):
                     else:
                         batch.blocks.remove_hashed(golden_id, (h,))
 
-    def _stored_seq(self, golden_id: int) -> int:
-        entry = self._need_batch().stored.get(golden_id)
-        return entry[1] if entry is not None else -1
-
     def _read_terms(self, recs: Iterable[MatchKey]) -> None:
         batch = self._need_batch()
         terms = (t for rec in recs for t in self._hashes_of(rec).terms)
         wanted = list({t for t in terms if t not in batch.terms})
-        found = store.load_terms(batch.session, wanted)
-        for term in wanted:
-            batch.terms[term] = found.get(term, 0)
+        batch.terms.update(dict.fromkeys(wanted, 0))
+        batch.terms.update(store.load_terms(batch.session, wanted))
 
 
 def _block_writes(batch: _Batch, writes: store.IndexWrites) -> None:
-    """Add the rows that take each touched block from what was read to what it holds now."""
-    blocked, blocks = writes.blocked, batch.blocks
-    for h in batch.touched:
-        initial = batch.initial[h]
-        if initial is None:
-            continue  # giant blocks stay giant
-        final = blocks.members(h)
-        if final is None:
-            writes.wiped.append(h)
-            blocked.append((h, store.GIANT_MARKER))
-        elif not initial:  # the usual case: a block this batch started
-            blocked.extend([(h, g) for g in final])
+    """List each touched block whose members changed, as it is now (giant blocks stay giant)."""
+    members, initial, pack = batch.blocks.members, batch.initial, store.pack_members
+    changed, emptied = writes.blocks, writes.emptied
+    for h in sorted(batch.touched):  # in key order, rows land in the table's b-tree in order
+        before = initial[h]
+        if before is None:
+            continue
+        after = members(h)
+        if after == before:
+            continue
+        if after is None:
+            changed.append((h, None))
+        elif after:
+            changed.append((h, pack(after)))
         else:
-            before, after = set(initial), set(final)
-            writes.unblocked.extend([(h, g) for g in before - after])
-            blocked.extend([(h, g) for g in after - before])
+            emptied.append(h)

@@ -5,9 +5,10 @@ Revises: 0002
 Create Date: 2026-11-25 09:45:43.513384
 
 The stored match index: one packed comparison key per golden lead, its candidate blocks by
-stable hash, first-name/surname counts and one state row. The tables start empty; the first
-job after the upgrade indexes the golden leads that predate them (leadsync.sync.matching.stored),
-because keys depend on the project's matching settings, which a migration does not know.
+stable hash (one row per block, its members packed oldest first), first-name/surname counts and
+one state row. The tables start empty; the first job after the upgrade indexes the golden leads
+that predate them (leadsync.sync.matching.stored), because keys depend on the project's matching
+settings, which a migration does not know.
 """
 
 from __future__ import annotations
@@ -24,16 +25,19 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "match_blocks",
-        sa.Column("block_hash", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("golden_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.PrimaryKeyConstraint("block_hash", "golden_id", name=op.f("pk_match_blocks")),
-        sqlite_with_rowid=False,
+        sa.Column(
+            "block_hash",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.Column("members", sa.LargeBinary(), nullable=True),
+        sa.PrimaryKeyConstraint("block_hash", name=op.f("pk_match_blocks")),
     )
     op.create_table(
         "match_state",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("records", sa.BigInteger(), nullable=False),
-        sa.Column("next_seq", sa.BigInteger(), nullable=False),
         sa.Column("built_with", sa.String(length=255), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_match_state")),
     )
@@ -53,7 +57,6 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["golden_id"],
             ["golden_leads.id"],
