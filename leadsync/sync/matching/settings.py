@@ -106,7 +106,7 @@ class MatchSettings(BaseModel):
     thresholds: dict[str, Thresholds] = Field(default_factory=_default_thresholds)
     m_u: dict[str, dict[str, LevelParams]] = Field(default_factory=dict)
     prior: float = Field(default=1e-4, gt=0.0, lt=1.0)
-    max_block_size: int = Field(default=50, ge=1)
+    max_block_size: int = Field(default=30, ge=1)
     default_region: str = "US"
     term_frequency: bool = True
     max_candidates: int = Field(default=200, ge=1)
