@@ -15,6 +15,15 @@ _MAX_INPUT = 64  # the library refuses more than 250 chars anyway; real numbers 
 
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# ASCII digits and the separators people type in North American numbers, "+" only first.
+# Python's [0-9] is ASCII only, unlike \d: the parser also reads other scripts' digits.
+_NANP_SHAPE = re.compile(r"\+?[0-9 ().\-]+")
+_NANP_SEPARATORS = str.maketrans("", "", "+ ().-")
+# Regions whose metadata reads such numbers alike: international prefix 011, national
+# prefix "1" without a transform rule, general pattern [2-9]\d{9}|3\d{6}. The other NANP
+# regions rewrite seven-digit numbers and have narrower general patterns; likely harmless
+# for ten digits, but not proven, so they take the parser.
+_NANP_REGIONS = frozenset({"US", "CA"})
 
 
 @lru_cache(maxsize=1024)  # one entry per country code: about 240 exist
@@ -59,6 +68,28 @@ def _direct(text: str) -> PhoneNumber | None:
     return PhoneNumber(country_code=code, national_number=int(national))
 
 
+def _nanp_national(raw: str) -> str | None:
+    """The ten digits after country code 1 the parser would read from ``raw`` in US or CA.
+
+    Only for the shapes where that is certain: ``raw`` is at most ``_MAX_INPUT`` long (so
+    clean_text cannot push it over) and made of ASCII digits and `` ().-`` with at most a
+    leading ``+``. The parser then drops the separators (no letters, so no vanity mapping;
+    no ``x # , ; ~``, so no extension) and, for ten digits starting 2-9, takes them as they
+    are: they cannot start with the IDD 011 or the national prefix 1. Eleven digits
+    starting with 1 are read as country code 1 (after "+", or because ten digits match the
+    general pattern and eleven cannot) followed by the ten.
+    """
+    if len(raw) > _MAX_INPUT or not _NANP_SHAPE.fullmatch(raw):
+        return None
+    digits = raw.translate(_NANP_SEPARATORS)
+    if len(digits) == 11 and digits[0] == "1":
+        digits = digits[1:]
+    elif len(digits) != 10 or raw[0] == "+":
+        return None  # "+" and ten digits is another country code
+    # Nothing starting 0 or 1: "1" again would be taken as a national prefix, "0" may be IDD.
+    return digits if digits[0] in "23456789" else None
+
+
 def _parse(raw: str | None, default_region: str | None) -> phonenumbers.PhoneNumber | None:
     text = clean_text(raw)
     if text is None or len(text) > _MAX_INPUT:
@@ -88,11 +119,17 @@ def phone_e164(raw: str | None, default_region: str | None = "US") -> str | None
     Returns:
         The E.164 string, or None.
     """
-    if isinstance(raw, str) and _E164.fullmatch(raw):
-        # Already E.164, as every value this function wrote is: skip the parser.
-        split = _split(raw)
-        if split is not None and is_valid_national(*split):
-            return raw
+    if isinstance(raw, str):
+        if _E164.fullmatch(raw):
+            # Already E.164, as every value this function wrote is: skip the parser.
+            split = _split(raw)
+            if split is not None and is_valid_national(*split):
+                return raw
+        elif default_region in _NANP_REGIONS:
+            # "(212) 555-0199" and the like, the usual input: skip the parser too.
+            national = _nanp_national(raw)
+            if national is not None and is_valid_national(1, national):
+                return "+1" + national
     number = _parse(raw, default_region)
     if number is None or not is_valid_number(number):
         return None
