@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from leadsync.store.models import GoldenLead, Identity
@@ -41,6 +41,16 @@ def golden_id_from_key(key: str) -> int | None:
     return None
 
 
+# Equality on the key's first two columns plus IN on the third uses the unique index (SQLite
+# does not for a row-value IN list). Built once: constructing it per chunk cost more than the
+# lookup of a batch whose identities are all new.
+_FIND_IDENTITIES = select(Identity).where(
+    Identity.system == bindparam("system"),
+    Identity.object == bindparam("object"),
+    Identity.external_id.in_(bindparam("ids", expanding=True)),
+)
+
+
 def find_identities(session: Session, refs: Sequence[IdentityRef]) -> dict[IdentityRef, Identity]:
     """Return the known identities among ``refs`` in one query per object and chunk."""
     by_object: dict[tuple[str, str], list[str]] = {}
@@ -48,17 +58,9 @@ def find_identities(session: Session, refs: Sequence[IdentityRef]) -> dict[Ident
         by_object.setdefault((ref.system, ref.object), []).append(ref.external_id)
     found: dict[IdentityRef, Identity] = {}
     for (system, obj), ids in by_object.items():
-        # Equality on the key's first two columns plus IN on the third uses the unique index
-        # (SQLite does not for a row-value IN list).
         for start in range(0, len(ids), 500):
-            rows = session.execute(
-                select(Identity).where(
-                    Identity.system == system,
-                    Identity.object == obj,
-                    Identity.external_id.in_(ids[start : start + 500]),
-                )
-            ).scalars()
-            for row in rows:
+            params = {"system": system, "object": obj, "ids": ids[start : start + 500]}
+            for row in session.execute(_FIND_IDENTITIES, params).scalars():
                 found[IdentityRef(row.system, row.object, row.external_id)] = row
     return found
 
@@ -143,7 +145,7 @@ def link_many(
         found = find_identities(session, missing)
     new: list[dict[str, Any]] = []
     for ref, link_to in links.items():
-        row = found.get(ref)
+        row = found.get(ref) if found else None
         if row is None:
             values = {
                 "system": ref.system,
