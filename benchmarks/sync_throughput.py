@@ -18,9 +18,13 @@ Beside wall time each process reports its own CPU time (engine CPU per record is
 that other load on the machine disturbs least). Both CRMs live in one sandbox process, so
 wall time also includes the sandboxes' own work (the raw baseline shows how much).
 
+The contacts work for 40 employers whatever N (``--companies`` changes it): at 100k that is
+2,500 people an employer, so employer and name blocks are dense and matching costs more per
+record as N grows; ``--companies`` scaled with N keeps the data's density constant.
+
 Targets: >= 2,000 records/s end to end, <= 500 MB peak RSS, RSS flat with N.
 Usage: python benchmarks/sync_throughput.py [--quick] [--sizes 10000,30000] [--batch-size 2000]
-[--db URL] [--tmpdir /dev/shm] [--profile out.pstats]
+[--db URL] [--tmpdir /dev/shm] [--profile out.pstats] [--companies 5000]
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ def _serve_crms(conn: Connection) -> None:
                 salesforce.reset()
                 hubspot.reset()
                 started = time.perf_counter()
-                seed_hubspot(hubspot, seed=7, contacts=command[1], owners=5, companies=40)
+                seed_hubspot(hubspot, seed=7, contacts=command[1], owners=5, companies=command[2])
                 conn.send(time.perf_counter() - started)
             elif command[0] == "reset_sf":
                 salesforce.reset()
@@ -221,7 +225,7 @@ def _ideal(n: int, batch: int) -> int:
 
 def run_size(crms: Crms, n: int, args: argparse.Namespace, workdir: str) -> dict[str, Any]:
     """Seed N contacts, run the pipeline and the raw baseline; return the figures."""
-    seed_seconds = crms.ask("seed", n)
+    seed_seconds = crms.ask("seed", n, args.companies or 40)
     db_url, drop = fresh_db(args.db, workdir, str(n))
     try:
         profile = f"{args.profile}.{n}" if args.profile else None
@@ -277,9 +281,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", default=None, help="postgresql+psycopg://... (default SQLite)")
     parser.add_argument("--profile", default=None, help="write cProfile stats to PATH.<N>")
     parser.add_argument("--tmpdir", default=None, help="SQLite directory (/dev/shm...)")
+    parser.add_argument(
+        "--companies",
+        type=int,
+        default=None,
+        help="employers the contacts work for (default 40 whatever N: dense names per employer)",
+    )
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
-    print(f"batch_size {args.batch_size}, store {'PostgreSQL' if args.db else 'SQLite'}")
+    print(
+        f"batch_size {args.batch_size}, store {'PostgreSQL' if args.db else 'SQLite'},"
+        f" {args.companies or 40} employers"
+    )
     crms = Crms()
     results = []
     try:
