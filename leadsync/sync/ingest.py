@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from leadsync.connectors.base import Record
@@ -75,6 +75,11 @@ class _Work:
     new: list[golden.NewGolden] = field(default_factory=list)
     links: dict[IdentityRef, golden.Link] = field(default_factory=dict)
     events: list[audit.Event] = field(default_factory=list)
+
+
+# Built once: ``session.get`` builds and compiles its statement anew per call, which cost more
+# than the lookup. The session's identity map still hands back a row it already holds.
+_GOLDEN_BY_ID = select(GoldenLead).where(GoldenLead.id == bindparam("id"))
 
 
 def index_key(golden_id: int) -> str:
@@ -267,13 +272,15 @@ def _merge(
         current, incoming, incoming_system=system, observed_at=record.updated_at, policy=ctx.policy
     )
     merged = outcome.lead
-    data = merged.model_dump(mode="json", exclude_defaults=True)
     created = row is None
+    # The dump is the costliest step here: made only when a row takes it.
     if row is None:
+        data = merged.model_dump(mode="json", exclude_defaults=True)
         row = golden.NewGolden(work.ids.take(), data, email_match_key(merged.email), now)
         work.rows[row.id] = row
         work.new.append(row)
     elif outcome.changed:
+        data = merged.model_dump(mode="json", exclude_defaults=True)
         row.data, row.version, row.updated_at = data, row.version + 1, now
         row.email_key = email_match_key(merged.email)
     gid = row.id
@@ -309,7 +316,7 @@ def _golden_row(
         # A match found by the index (leads made in this batch are in work.rows already).
         # No autoflush: pending changes are to other rows, and flushing them per match is slow.
         with session.no_autoflush:
-            row = session.get(GoldenLead, golden_id)
+            row = session.execute(_GOLDEN_BY_ID, {"id": golden_id}).scalar_one_or_none()
         if row is not None:
             work.rows[golden_id] = row
     return row
