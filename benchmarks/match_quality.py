@@ -365,11 +365,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--incoming", type=int, default=10000, help="incoming records per size")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="10k index, 2k incoming")
+    parser.add_argument(
+        "--max-block-size", type=int, default=None, help="MatchSettings.max_block_size"
+    )
     args = parser.parse_args(argv)
+    overrides = {"max_block_size": args.max_block_size} if args.max_block_size else {}
+    settings = MatchSettings.model_validate(overrides)
     sizes = [10000] if args.quick else [int(s) for s in args.sizes.split(",")]
     incoming = 2000 if args.quick else args.incoming
     for n in sizes:
-        run(n, min(incoming, n), args.seed, MatchSettings())
+        run(n, min(incoming, n), args.seed, settings)
 
 
 if __name__ == "__main__":

@@ -104,7 +104,9 @@ def _rss_mb(field: str = "VmHWM") -> float:
     return float("nan")
 
 
-def _project(urls: tuple[str, str | None, str], db_url: str, batch_size: int) -> Any:
+def _project(
+    urls: tuple[str, str | None, str], db_url: str, batch_size: int, matching: dict[str, Any]
+) -> Any:
     from leadsync.config.project import Project
 
     sf_url, _, hs_url = urls
@@ -121,6 +123,7 @@ def _project(urls: tuple[str, str | None, str], db_url: str, batch_size: int) ->
                 "auth": {"kind": "private_app", "access_token": "${BENCH_HS_TOKEN}"},
                 "base_url": hs_url, "rate_limit": 1_000_000}},
         },
+        "matching": matching,
         "policy": {"objects": {"lead": {"master": "salesforce"}}},
         "jobs": [{"name": "hs-to-sf", "sources": [{"connector": "hubspot", "object": "contacts"}],
                   "target": "salesforce", "object": "Lead", "batch_size": batch_size}],
@@ -140,14 +143,21 @@ def _wiring(urls: tuple[str, str | None, str], project: Any) -> Any:
     return Wiring(project, deps={"salesforce": ConnectorDeps(requests_session=session)})
 
 
-def _pipeline(conn: Connection, urls: Any, db_url: str, batch: int, profile: str | None) -> None:
+def _pipeline(
+    conn: Connection,
+    urls: Any,
+    db_url: str,
+    batch: int,
+    profile: str | None,
+    matching: dict[str, Any],
+) -> None:
     from leadsync.store.engine import make_engine, session_factory
     from leadsync.store.migrate import upgrade
     from leadsync.sync.runner import run_job
 
     engine = make_engine(db_url)
     upgrade(engine)
-    wiring = _wiring(urls, _project(urls, db_url, batch))
+    wiring = _wiring(urls, _project(urls, db_url, batch, matching))
     rss_before = _rss_mb("VmRSS")
     started, cpu = time.perf_counter(), time.process_time()
     if profile:
@@ -166,7 +176,7 @@ def _pipeline(conn: Connection, urls: Any, db_url: str, batch: int, profile: str
 def _baseline(conn: Connection, urls: Any, batch: int) -> None:
     from leadsync.connectors.base import WriteOp
 
-    wiring = _wiring(urls, _project(urls, "sqlite://", batch))
+    wiring = _wiring(urls, _project(urls, "sqlite://", batch, {}))
     source, target = wiring.source("hubspot"), wiring.destination("salesforce")
     started, cpu, count, ops = time.perf_counter(), time.process_time(), 0, []
     for record in source.read("contacts"):
@@ -225,11 +235,12 @@ def _ideal(n: int, batch: int) -> int:
 
 def run_size(crms: Crms, n: int, args: argparse.Namespace, workdir: str) -> dict[str, Any]:
     """Seed N contacts, run the pipeline and the raw baseline; return the figures."""
-    seed_seconds = crms.ask("seed", n, args.companies or 40)
+    seed_seconds = crms.ask("seed", n, args.companies)
     db_url, drop = fresh_db(args.db, workdir, str(n))
     try:
         profile = f"{args.profile}.{n}" if args.profile else None
-        answer = _in_child(_pipeline, crms.urls, db_url, args.batch_size, profile)
+        matching = {"max_block_size": args.max_block_size} if args.max_block_size else {}
+        answer = _in_child(_pipeline, crms.urls, db_url, args.batch_size, profile, matching)
         secs, cpu, status, stats, rss0, rss = answer
     finally:
         drop()
@@ -284,14 +295,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--companies",
         type=int,
-        default=None,
+        default=40,
         help="employers the contacts work for (default 40 whatever N: dense names per employer)",
+    )
+    parser.add_argument(
+        "--max-block-size", type=int, default=None, help="matching.max_block_size (default 30)"
     )
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     print(
         f"batch_size {args.batch_size}, store {'PostgreSQL' if args.db else 'SQLite'},"
-        f" {args.companies or 40} employers"
+        f" {args.companies} employers"
     )
     crms = Crms()
     results = []

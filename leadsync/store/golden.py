@@ -145,7 +145,7 @@ def link_many(
         found = find_identities(session, missing)
     new: list[dict[str, Any]] = []
     for ref, link_to in links.items():
-        row = found.get(ref) if found else None
+        row = found.get(ref)
         if row is None:
             values = {
                 "system": ref.system,

@@ -44,8 +44,10 @@ def propose(
     # scanning session.new instead grew with the batch.
     queued: dict[tuple[str, str], ReviewItem] = session.info.setdefault(_QUEUED, {})
     row = queued.get((left, right))
-    if row is not None and inspect(row).transient:
-        row = None  # rolled back since: it was never stored
+    if row is not None and not inspect(row).pending:
+        # Flushed (the query finds it), or rolled back (never stored): ask the store.
+        del queued[(left, right)]
+        row = None
     if row is None:
         with session.no_autoflush:
             row = session.execute(_MATCH_PAIR, {"left": left, "right": right}).scalar_one_or_none()

@@ -285,7 +285,7 @@ def score_pairs(
     has_geo = bool(country or postal or city)
     first_seen, last_seen, company_seen = memo.seen(a)
     osa = OSA.distance
-    added = 0
+    remembered = len(first_seen) + len(last_seen) + len(company_seen)
     out: list[Scored] = []
     append = out.append
     for key, b in candidates:
@@ -325,7 +325,6 @@ def score_pairs(
             fn = first_seen.get(fb, -1)
             if fn < 0:
                 fn = first_seen[fb] = first_level(first, fb)
-                added += 1
         lb = b.last
         if last is None or lb is None:
             ln = 0
@@ -335,7 +334,6 @@ def score_pairs(
             ln = last_seen.get(lb, -1)
             if ln < 0:
                 ln = last_seen[lb] = _last_code(last, lb)
-                added += 1
             if ln == 0:
                 ln = 2 if last_phon == b.last_phon else 3
         swapped = False
@@ -360,7 +358,6 @@ def score_pairs(
             co = company_seen.get(other, -1)
             if co < 0:
                 co = company_seen[other] = _company_name(company, other)
-                added += 1
         if domain is not None and domain == b.domain:
             co = 1 if co == 3 or co == 4 else 2
         if not has_geo:
@@ -387,5 +384,5 @@ def score_pairs(
             bits += d_last
         person = e == 1 or ph == 1 or (0 < fn < 4 and 0 < ln < 3)
         append((bits, person, key, (e, ph, fn, ln, co, geo), swapped))
-    memo.size += added
+    memo.size += len(first_seen) + len(last_seen) + len(company_seen) - remembered
     return out

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from leadsync.mapping.model import Lead
 from leadsync.sync.matching.blocks import BlockStore
-from leadsync.sync.matching.keys import MatchKey, blocking_keys, build_key
+from leadsync.sync.matching.keys import MatchKey, blocking_keys
 from leadsync.sync.matching.result import MatchResult
 from leadsync.sync.matching.scorer import Frequencies, Matcher
 from leadsync.sync.matching.settings import MatchSettings
@@ -45,10 +45,6 @@ class MatchIndex(Matcher):
     def giant_blocks(self) -> int:
         """How many blocks have outgrown the cap and are skipped."""
         return self._blocks.giant_blocks
-
-    def key_of(self, lead: Lead) -> MatchKey:
-        """Build the comparison record of ``lead`` with this index's settings."""
-        return build_key(lead, self.settings.default_region)
 
     def add(self, key: str, lead: Lead) -> None:
         """Index ``lead`` under the caller's ``key`` (replacing what that key held)."""

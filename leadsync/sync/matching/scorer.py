@@ -12,6 +12,7 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import NamedTuple
 
+from leadsync.mapping.model import Lead
 from leadsync.sync.matching.compare import (
     EMAIL,
     FIRST,
@@ -22,7 +23,7 @@ from leadsync.sync.matching.compare import (
     describe,
     score_pairs,
 )
-from leadsync.sync.matching.keys import MatchKey
+from leadsync.sync.matching.keys import MatchKey, build_key
 from leadsync.sync.matching.result import Candidate, Decision, MatchResult
 from leadsync.sync.matching.scoring import ScoreModel, probability
 from leadsync.sync.matching.settings import MatchSettings
@@ -64,6 +65,10 @@ class Matcher(ABC):
         self.settings = settings or MatchSettings()
         self.model = ScoreModel(self.settings)
         self._pairs = PairMemo()
+
+    def key_of(self, lead: Lead) -> MatchKey:
+        """Build the comparison record of ``lead`` with this index's settings."""
+        return build_key(lead, self.settings.default_region)
 
     @abstractmethod
     def __contains__(self, key: object) -> bool:

@@ -26,7 +26,6 @@ from leadsync.sync.matching.keys import (
     KEY_VERSION,
     MatchKey,
     blocking_keys,
-    build_key,
     pack_key,
     same_key_fields,
     unpack_key,
@@ -135,10 +134,6 @@ class StoredMatchIndex(Matcher):
         s = self.settings
         return f"v{KEY_VERSION} region={s.default_region} cap={s.max_block_size}"
 
-    def key_of(self, lead: Lead) -> MatchKey:
-        """Build the comparison record of ``lead`` with this index's settings."""
-        return build_key(lead, self.settings.default_region)
-
     def begin(
         self, session: Session, leads: Iterable[Lead] = (), golden_ids: Iterable[int] = ()
     ) -> None:
@@ -180,7 +175,7 @@ class StoredMatchIndex(Matcher):
     def flush(self) -> None:
         """Write what the batch changed and end it."""
         batch = self._need_batch()
-        self._read_blocks([h for h in batch.pending if h not in batch.initial], with_keys=False)
+        self._read_blocks(batch.pending, with_keys=False)
         writes = store.IndexWrites(terms=batch.deltas)
         _block_writes(batch, writes)
         for golden_id in sorted(batch.changed):
@@ -218,7 +213,7 @@ class StoredMatchIndex(Matcher):
             rec = premade[1]
         else:  # a lead begin() was not told about: read what it needs now
             rec = self.key_of(lead)
-            self._read_blocks(h for h in self._hashes_of(rec).blocks if h not in batch.initial)
+            self._read_blocks(self._hashes_of(rec).blocks)
             self._read_terms([rec])
         batch.last = (lead, rec)
         return self.match_key(rec, object_kind=object_kind, exclude=exclude)
@@ -339,7 +334,8 @@ class StoredMatchIndex(Matcher):
         Blocks come back with their members oldest first, the order the in-memory index keeps.
         """
         batch = self._need_batch()
-        wanted = list(hashes)
+        # A block read before holds this batch's changes: reading it again would drop them.
+        wanted = [h for h in hashes if h not in batch.initial]
         if not wanted:
             return
         rows = store.load_blocks(batch.session, wanted)
