@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, or_, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.orm import Session
 
+from leadsync.store.dialect import append_rows
 from leadsync.store.models import AuditEntry
 
 _TABLE = cast(Table, AuditEntry.__table__)
@@ -32,10 +33,8 @@ class Event:
 def append(session: Session, events: list[Event], *, now: datetime, run_id: int | None) -> None:
     """Add ``events`` to the trail in the caller's transaction (one multi-row insert)."""
     if events:
-        # A Core insert of plain rows: the ORM's per-object bookkeeping costs more than the SQL.
-        session.execute(
-            insert(_TABLE), [{"at": now, "run_id": run_id, **e.__dict__} for e in events]
-        )
+        # Plain rows, not ORM objects: the per-object bookkeeping cost more than the SQL.
+        append_rows(session, _TABLE, [{"at": now, "run_id": run_id, **e.__dict__} for e in events])
 
 
 def for_golden(session: Session, golden_id: int, limit: int = 500) -> list[AuditEntry]:

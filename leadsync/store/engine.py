@@ -30,7 +30,7 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
     """
     parsed = make_url(url)
     kwargs.setdefault("json_serializer", jsoncodec.dumps)
-    kwargs.setdefault("json_deserializer", jsoncodec.loads)
+    kwargs.setdefault("json_deserializer", _json_column_value)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 60}, **kwargs)
         _configure_sqlite(engine)
@@ -86,3 +86,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Yield a session inside one transaction: committed on success, rolled back on error."""
     with factory() as session, session.begin():
         yield session
+
+
+def _json_column_value(stored: str | bytes | float) -> Any:
+    """Decode a JSON column's value.
+
+    SQLite gives a JSON column numeric affinity, so a bare number (an audit entry's old score,
+    say) is stored as a number and comes back as one, not as JSON text.
+    """
+    if isinstance(stored, int | float):
+        return stored
+    return jsoncodec.loads(stored)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text
+from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
+from leadsync.store.dialect import append_rows
 from leadsync.store.models import GoldenLead, Identity
 
 LOAD_CHUNK = 5_000
@@ -164,11 +165,8 @@ def link_many(
             row.snapshot = link_to.snapshot
     if new:
         session.flush()  # the golden rows the new identities point at must exist first
-        # Core inserts, one per set of columns (rows without a snapshot leave it out).
-        for has_snapshot in (False, True):
-            rows = [v for v in new if ("snapshot" in v) == has_snapshot]
-            if rows:
-                session.execute(insert(_IDENTITIES), rows)
+        # Rows without a snapshot leave it out (SQL NULL); append_rows groups them apart.
+        append_rows(session, _IDENTITIES, new)
         _analyze_when_grown(session)
 
 
@@ -254,9 +252,7 @@ class GoldenIds:
 
 def insert_new(session: Session, rows: Iterable[NewGolden]) -> None:
     """Insert the golden leads made in this transaction, in one multi-row statement."""
-    values = [vars(row) for row in rows]
-    if values:
-        session.execute(insert(_GOLDEN), values)
+    append_rows(session, _GOLDEN, [vars(row) for row in rows])
 
 
 def create_golden(

@@ -13,10 +13,9 @@ from typing import Any, cast
 
 from sqlalchemy import Select, String, Table, bindparam, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
-from leadsync.store.dialect import insert_ignore
+from leadsync.store.dialect import append_rows, insert_ignore
 from leadsync.store.models import AuditEntry, RoutingAssignment, RoutingCursor, RoutingDayCount
 
 _ASSIGNMENTS = cast(Table, RoutingAssignment.__table__)
@@ -61,44 +60,6 @@ def _existing_pg() -> Select[RoutingAssignment]:
 
 
 _EXISTING_PG = _existing_pg()
-
-
-def append_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) in the caller's transaction, as fast as can be.
-
-    PostgreSQL gets them by ``COPY``: psycopg's executemany binds and executes each row on its
-    own and spent more CPU than routing the leads. Values go through the columns' own bind
-    processing first (UTC timestamps, the store's JSON encoder), as an INSERT's would.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "postgresql":
-        session.execute(table.insert(), list(rows))
-        return
-    names = list(rows[0])
-    processors = [
-        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
-    ]
-    quote = dialect.identifier_preparer.quote
-    statement = (
-        f"COPY {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(name) for name in names)}) FROM STDIN"
-    )
-    driver: Any = connection.connection.driver_connection
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        row[name] if process is None else process(row[name])
-                        for name, process in processors
-                    ]
-                )
-    except dialect.loaded_dbapi.Error as error:
-        # As SQLAlchemy would raise it (callers catch IntegrityError for a duplicate key).
-        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
 
 
 def lock_cursor(session: Session, team: str) -> int:

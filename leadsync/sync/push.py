@@ -7,19 +7,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from leadsync.connectors.base import Record, WriteOp, WriteResult
 from leadsync.store import audit, dead_letters, golden
 from leadsync.store.dead_letters import Failure
+from leadsync.store.dialect import append_rows
 from leadsync.store.golden import IdentityRef, golden_key
 from leadsync.store.models import RecordOutcome
 from leadsync.sync.context import RunContext
 from leadsync.sync.plan import Change
 from leadsync.sync.values import jsonable, record_payload
 
-_OUTCOMES = cast(Table, RecordOutcome.__table__)  # Core inserts: rows, not ORM objects
+_OUTCOMES = cast(Table, RecordOutcome.__table__)  # plain rows, not ORM objects
 
 
 @dataclass
@@ -110,7 +111,7 @@ def record(
     dead_letters.resolve_many(session, ctx.job.name, resolved)
     _dead_letter(ctx, session, failures, outcomes, now)
     if ctx.run_id is not None and outcomes:
-        session.execute(insert(_OUTCOMES), outcomes)
+        append_rows(session, _OUTCOMES, outcomes)
     audit.append(session, events, now=now, run_id=ctx.run_id)
 
 

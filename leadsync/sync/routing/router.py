@@ -16,6 +16,7 @@ from leadsync.connectors.base import Owner
 from leadsync.errors import ConfigError, RetryableError
 from leadsync.mapping.model import Lead, Stage
 from leadsync.store import routing_state
+from leadsync.store.dialect import append_rows
 from leadsync.store.engine import transaction
 from leadsync.store.golden import golden_id_from_key
 from leadsync.store.models import AuditEntry, RoutingAssignment
@@ -209,7 +210,7 @@ class Router:
         if persist and rows:
             # Table (Core) rows, not ORM objects: the ORM's bulk path costs more than routing.
             routing_state.record_assignments(session, rows)
-            routing_state.append_rows(session, _AUDIT, whys)
+            append_rows(session, _AUDIT, whys)
         if persist:
             state.save()
         return results
