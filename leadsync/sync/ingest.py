@@ -116,6 +116,10 @@ def ingest(
     work = _load(session, refs, records)
     premapped = _premap(mapping, system, records, refs, work.known)
     ctx.index.prefetch((m.lead for m in premapped.values() if m.lead is not None), work.rows)
+    # The goldens that share an email or phone with a new record: read in one query what
+    # matching would otherwise read one golden at a time.
+    likely = [g for g in ctx.index.likely_matches() if g not in work.rows]
+    work.rows.update(golden.load_golden(session, likely))
     now = ctx.clock()
     read_fields = mapping.source_fields if keep_snapshot else ()
     for record, ref in zip(records, refs, strict=True):

@@ -196,6 +196,39 @@ def test_giant_blocks_are_kept_as_rows_without_members(engine: Engine) -> None:
     assert set(members) == {None}  # every name block outgrew the cap
 
 
+def test_likely_matches_are_the_goldens_sharing_an_email_or_phone(engine: Engine) -> None:
+    settings = MatchSettings(max_block_size=5)
+    factory = session_factory(engine)
+    index = open_index(factory, settings)
+    ann = Lead(email="ann.lee@acme.com", first_name="Ann", last_name="Lee")
+    bob = Lead(phone="+14155550111", first_name="Bob", last_name="Ray")
+    desk = [Lead(phone="+14155550100", last_name=f"Desk{i}") for i in range(3)]  # a switchboard
+    same_name = Lead(first_name="Ann", last_name="Lee", city="Denver")
+    people = {"ann": ann, "bob": bob, "name": same_name} | {
+        f"desk{i}": d for i, d in enumerate(desk)
+    }
+    with transaction(factory) as session:
+        rows = {
+            name: golden.create_golden(session, lead.model_dump(mode="json"), None, NOW)
+            for name, lead in people.items()
+        }
+        index.begin(session, list(people.values()))
+        for name, lead in people.items():
+            index.update(rows[name].id, lead)
+        index.flush()
+    incoming = [
+        Lead(email="ANN.LEE@acme.com", first_name="Annie"),  # the same mailbox
+        Lead(phone="(415) 555-0111", last_name="Ray"),  # the same phone
+        Lead(phone="+14155550100", last_name="Desk9"),  # a phone three goldens share
+        Lead(first_name="Ann", last_name="Lee", city="Denver"),  # a name alone is no sure sign
+    ]
+    with transaction(factory) as session:
+        index.begin(session, incoming)
+        likely = index.likely_matches()
+        index.flush()
+    assert likely == {rows["ann"].id, rows["bob"].id}
+
+
 def _count(session: Session, model: Any) -> int:
     return int(session.execute(select(func.count()).select_from(model)).scalar_one())
 

@@ -172,6 +172,24 @@ class StoredMatchIndex(Matcher):
         self._read_blocks({h for rec in recs for h in self._hashes_of(rec).blocks})
         self._read_terms(recs)
 
+    def likely_matches(self, most: int = 2) -> set[int]:
+        """Golden ids that share an exact email or phone with a lead :meth:`prefetch` was given.
+
+        Such a golden is what that lead most likely matches, so the caller can read all their
+        rows in one query instead of one query per match. Blocks of more than ``most`` members
+        (a shared switchboard number) are left out.
+        """
+        batch = self._need_batch()
+        out: set[int] = set()
+        members = batch.blocks.members
+        for _, rec in batch.premade.values():
+            hashes = self._hashes_of(rec)
+            for h in (hashes.email, hashes.phone):
+                found = members(h) if h is not None else None
+                if found and len(found) <= most:
+                    out.update(found)
+        return out
+
     def flush(self) -> None:
         """Write what the batch changed and end it."""
         batch = self._need_batch()
