@@ -126,10 +126,11 @@ def phone_e164(raw: str | None, default_region: str | None = "US") -> str | None
             if split is not None and is_valid_national(*split):
                 return raw
         elif default_region in _NANP_REGIONS:
-            # "(212) 555-0199" and the like, the usual input: skip the parser too.
+            # "(212) 555-0199" and the like, the usual input: skip the parser too. The parser
+            # would read the same ten digits, so an invalid one is answered here as well.
             national = _nanp_national(raw)
-            if national is not None and is_valid_national(1, national):
-                return "+1" + national
+            if national is not None:
+                return "+1" + national if is_valid_national(1, national) else None
     number = _parse(raw, default_region)
     if number is None or not is_valid_number(number):
         return None
