@@ -26,11 +26,13 @@ from leadsync.sync.matching.compare import (
     PairMemo,
     Scored,
     compare,
+    describe,
     score_pairs,
 )
 from leadsync.sync.matching.keys import MatchKey, build_key, pack_key, unpack_key
+from leadsync.sync.matching.result import Candidate, MatchResult
 from leadsync.sync.matching.scorer import Frequencies, Matcher
-from leadsync.sync.matching.scoring import ScoreModel, has_person_evidence
+from leadsync.sync.matching.scoring import ScoreModel, has_person_evidence, probability
 
 FIRSTS = (
     "John", "Jon", "Johnny", "J.", "Robert", "Bob", "Rob", "Robt", "Mary", "Marie", "Ann",
@@ -239,3 +241,48 @@ def test_score_candidates_equals_reference(term_frequency: bool) -> None:
         assert got == _reference_scores(index, rec, key, rejected.__contains__)
         assert not rejected & {s[2] for s in got}
     assert len(scored) > 1_000
+
+
+def _decide_reference(scored: list[Scored], match: float, review: float) -> MatchResult:
+    """Every top candidate spelled out, then filtered: what the decision must equal."""
+    if not scored:
+        return MatchResult("new", None, [])
+    shown = [
+        Candidate(key, bits, probability(bits), describe(levels, swapped))
+        for bits, _, key, levels, swapped in scored[:5]
+    ]
+    best, decision = shown[0], "review" if shown[0].probability >= review else "new"
+    for i, (bits, person, key, levels, swapped) in enumerate(scored):
+        if person:
+            if probability(bits) >= match:
+                decision = "match"
+                best = (
+                    shown[i]
+                    if i < 5
+                    else Candidate(key, bits, probability(bits), describe(levels, swapped))
+                )
+            break
+    listed = [c for c in shown if c.probability >= 0.01]
+    return MatchResult(decision, best, listed if best in listed else [best, *listed])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_decisions_spell_out_only_candidates_worth_showing(seed: int) -> None:
+    rng = random.Random(seed)
+    index = MatchIndex(MatchSettings())
+    thresholds = index.settings.thresholds_for("person")
+    for _ in range(2_000):
+        size = rng.choice((0, 1, 3, 5, 6, 12))
+        scored: list[Scored] = [
+            (
+                rng.uniform(-30.0, 30.0) if rng.random() < 0.7 else rng.choice((-7.0, 6.6, 25.0)),
+                rng.random() < 0.5,
+                f"g:{i}",
+                (rng.randrange(5), rng.randrange(4), rng.randrange(5), 0, 0, 0),
+                rng.random() < 0.1,
+            )
+            for i in range(size)
+        ]
+        scored.sort(key=lambda entry: entry[0], reverse=True)
+        expected = _decide_reference(scored, thresholds.match, thresholds.review)
+        assert index._decide(scored, "person") == expected

@@ -159,27 +159,31 @@ class Matcher(ABC):
         if not scored:
             return MatchResult("new", None, [])
         thresholds = self.settings.thresholds_for(object_kind)
-        shown = [
-            Candidate(key, bits, probability(bits), describe(levels, swapped))
-            for bits, _, key, levels, swapped in scored[:_REPORT_TOP]
-        ]
+        top = scored[:_REPORT_TOP]
+        chances = [probability(entry[0]) for entry in top]
         # The best candidate that identifies a person may sit below one that only shares
         # an employer: only the former can be an automatic match.
+        decision: Decision | None = None
+        best_at = 0
         for i, entry in enumerate(scored):
             if entry[1]:
-                if probability(entry[0]) >= thresholds.match:
-                    best = shown[i] if i < len(shown) else _candidate(entry)
-                    return MatchResult("match", best, _reportable(shown, best))
+                chance = chances[i] if i < len(chances) else probability(entry[0])
+                if chance >= thresholds.match:
+                    decision, best_at = "match", i
                 break
-        decision: Decision = "review" if shown[0].probability >= thresholds.review else "new"
-        return MatchResult(decision, shown[0], _reportable(shown, shown[0]))
+        if decision is None:
+            decision = "review" if chances[0] >= thresholds.review else "new"
+        best = _candidate(scored[best_at])
+        # Reasons are spelled out only for candidates worth showing: most records have none.
+        shown = [
+            best if i == best_at else _candidate(entry)
+            for i, entry in enumerate(top)
+            if chances[i] >= _REPORT_FLOOR
+        ]
+        listed = best_at < len(top) and chances[best_at] >= _REPORT_FLOOR
+        return MatchResult(decision, best, shown if listed else [best, *shown])
 
 
 def _candidate(entry: Scored) -> Candidate:
     bits, _, key, levels, swapped = entry
     return Candidate(key, bits, probability(bits), describe(levels, swapped))
-
-
-def _reportable(shown: list[Candidate], best: Candidate) -> list[Candidate]:
-    out = [c for c in shown if c.probability >= _REPORT_FLOOR]
-    return out if best in out else [best, *out]
