@@ -71,6 +71,7 @@ class _Work:
     known: dict[IdentityRef, Identity]
     rows: dict[int, GoldenLead | golden.NewGolden]
     accepted: dict[str, str]  # record -> index key a person accepted for it
+    reviewed: dict[tuple[str, str], str]  # (record, index key) -> status of its stored review
     ids: golden.GoldenIds
     new: list[golden.NewGolden] = field(default_factory=list)
     links: dict[IdentityRef, golden.Link] = field(default_factory=dict)
@@ -198,16 +199,18 @@ def _load(session: Session, refs: Sequence[IdentityRef], records: Sequence[Recor
     unknown = sum(1 for r, ref in zip(records, refs, strict=True) if ref not in known)
     keys = [str(r) for r in refs]
     accepted: dict[str, str] = {}
+    reviewed: dict[tuple[str, str], str] = {}
     for start in range(0, len(keys), 500):
         found = session.execute(
-            select(ReviewItem.left_key, ReviewItem.right_key).where(
-                ReviewItem.kind == "match",
-                ReviewItem.status == "accepted",
-                ReviewItem.left_key.in_(keys[start : start + 500]),
+            select(ReviewItem.left_key, ReviewItem.right_key, ReviewItem.status).where(
+                ReviewItem.kind == "match", ReviewItem.left_key.in_(keys[start : start + 500])
             )
         )
-        accepted.update((left, right) for left, right in found)
-    return _Work(known, rows, accepted, golden.GoldenIds(session, unknown))
+        for left, right, status in found:
+            reviewed[(left, right)] = status
+            if status == "accepted":
+                accepted[left] = right
+    return _Work(known, rows, accepted, reviewed, golden.GoldenIds(session, unknown))
 
 
 def _map_failure(out: Ingested, ref: IdentityRef, record: Record, mapped: MapResult) -> None:
@@ -248,7 +251,16 @@ def _match(
         return int(best.key[2:]), f"matched {best.key} (p={best.probability:.3f})"
     if result.decision == "review" and best is not None:
         payload = record_payload(record)
-        if propose(session, str(ref), best.key, best.score, lead, payload, now=ctx.clock()):
+        if propose(
+            session,
+            str(ref),
+            best.key,
+            best.score,
+            lead,
+            payload,
+            now=ctx.clock(),
+            stored=work.reviewed,
+        ):
             out.reviews.append(str(ref))
             return -1, "review"
         # A person rejected this pair before: the lead is new.

@@ -6,6 +6,7 @@ the incoming record to the candidate on the next run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -33,8 +34,20 @@ def propose(
     payload: dict[str, Any],
     *,
     now: datetime,
+    stored: Mapping[tuple[str, str], str] | None = None,
 ) -> bool:
     """Queue the pair (``left`` record, ``right`` index key) unless a person rejected it.
+
+    Args:
+        session: The open transaction the item is added to.
+        left: The incoming record (``system:object:id``).
+        right: The index key of the candidate it may be.
+        score: The pair's match weight.
+        lead: The incoming record's canonical values (shown to the reviewer).
+        payload: The incoming record as received.
+        now: The queueing time.
+        stored: The status of every stored match pair of ``left``, when the caller read them
+            already (one query for a whole batch); otherwise the pair is looked up.
 
     Returns:
         False when the pair was rejected before (the caller treats the lead as new).
@@ -48,11 +61,17 @@ def propose(
         # Flushed (the query finds it), or rolled back (never stored): ask the store.
         del queued[(left, right)]
         row = None
-    if row is None:
-        with session.no_autoflush:
-            row = session.execute(_MATCH_PAIR, {"left": left, "right": right}).scalar_one_or_none()
     if row is not None:
         return row.status != "rejected"
+    if stored is not None:
+        status = stored.get((left, right))
+        if status is not None:
+            return status != "rejected"
+    else:
+        with session.no_autoflush:
+            row = session.execute(_MATCH_PAIR, {"left": left, "right": right}).scalar_one_or_none()
+        if row is not None:
+            return row.status != "rejected"
     detail: dict[str, Any] = {
         "lead": lead.model_dump(mode="json", exclude_defaults=True),
         "record": payload,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadsync.mapping.model import Lead
@@ -51,3 +51,28 @@ def test_a_pair_queued_then_rolled_back_is_queued_again(factory: sessionmaker[Se
         assert propose(session, "csv:rows:4", "g:2", 11.0, LEAD, {}, now=NOW)
         session.commit()
     assert _count(factory) == 1
+
+
+def test_statuses_read_for_the_batch_spare_the_lookup(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        propose(session, "forms:submission:1", "g:3", 10.0, LEAD, {}, now=NOW)
+        propose(session, "forms:submission:2", "g:3", 10.0, LEAD, {}, now=NOW)
+    with transaction(factory) as session:
+        session.execute(
+            ReviewItem.__table__.update()
+            .where(ReviewItem.left_key == "forms:submission:2")
+            .values(status="rejected")
+        )
+    stored = {("forms:submission:1", "g:3"): "open", ("forms:submission:2", "g:3"): "rejected"}
+    statements: list[str] = []
+    with transaction(factory) as session:
+        listen = lambda *args: statements.append(args[2])  # noqa: E731 - (statement)
+        event.listen(session.connection(), "before_cursor_execute", listen)
+        assert propose(session, "forms:submission:1", "g:3", 10.0, LEAD, {}, now=NOW, stored=stored)
+        assert not propose(
+            session, "forms:submission:2", "g:3", 10.0, LEAD, {}, now=NOW, stored=stored
+        )
+        # Not among the stored pairs: a new item, still without a lookup.
+        assert propose(session, "forms:submission:3", "g:3", 10.0, LEAD, {}, now=NOW, stored=stored)
+        assert [s for s in statements if "review_items" in s and s.startswith("SELECT")] == []
+    assert _count(factory) == 3
