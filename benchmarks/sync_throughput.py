@@ -283,6 +283,20 @@ def _print(r: dict[str, Any], batch: int) -> None:
     )
 
 
+def _reference_ms() -> float:
+    """Best of five runs of a fixed pure-Python loop, in ms: how fast this machine is now.
+
+    The figures above are absolute, and this machine's speed varies from session to session
+    and minute to minute (shared cores); compare runs only when this figure is alike.
+    """
+    best = math.inf
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(i * i for i in range(1_000_000))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the options, run every size and print the figures."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -305,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     print(
         f"batch_size {args.batch_size}, store {'PostgreSQL' if args.db else 'SQLite'},"
-        f" {args.companies} employers"
+        f" {args.companies} employers; machine reference loop {_reference_ms():.0f} ms"
     )
     crms = Crms()
     results = []
@@ -316,6 +330,7 @@ def main(argv: list[str] | None = None) -> None:
                 _print(results[-1], args.batch_size)
     finally:
         crms.close()
+    print(f"machine reference loop at the end: {_reference_ms():.0f} ms")
     print("flat with N (peak RSS of the pipeline process):")
     for r in results:
         per_k = (r["rss"] - r["rss0"]) / (r["n"] / 1000)
