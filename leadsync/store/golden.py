@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, func, select, text
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from leadsync.store.dialect import append_rows
@@ -195,15 +195,69 @@ def _analyze_when_grown(session: Session) -> None:
         connection.exec_driver_sql(f"ANALYZE {_IDENTITIES.name}")
 
 
-def load_golden(session: Session, golden_ids: Iterable[int]) -> dict[int, GoldenLead]:
-    """Return golden leads by id, one query per chunk (hold the dict: the session's map is weak)."""
+class StoredGolden:
+    """A golden lead read for change: plain values, written back by :func:`save_changed`.
+
+    Not an ORM object: a batch reads thousands of them, and the ORM's loading and change
+    tracking cost several times the query (a single-row ORM select took about 400 us in a
+    sync, a Core one under 50 us).
+    """
+
+    __slots__ = ("created_at", "data", "email_key", "id", "updated_at", "version")
+
+    def __init__(
+        self,
+        golden_id: int,
+        data: dict[str, Any],
+        email_key: str | None,
+        version: int,
+        created_at: datetime,
+        updated_at: datetime,
+    ) -> None:
+        self.id, self.data, self.email_key, self.version = golden_id, data, email_key, version
+        self.created_at, self.updated_at = created_at, updated_at
+
+
+_COLUMNS = (
+    _GOLDEN.c.id,
+    _GOLDEN.c.data,
+    _GOLDEN.c.email_key,
+    _GOLDEN.c.version,
+    _GOLDEN.c.created_at,
+    _GOLDEN.c.updated_at,
+)
+_BY_IDS = select(*_COLUMNS).where(_GOLDEN.c.id.in_(bindparam("ids", expanding=True)))
+_SAVE = (
+    update(_GOLDEN)
+    .where(_GOLDEN.c.id == bindparam("b_id"))
+    .values(
+        data=bindparam("b_data"),
+        email_key=bindparam("b_email_key"),
+        version=bindparam("b_version"),
+        updated_at=bindparam("b_updated_at"),
+    )
+)
+
+
+def load_golden(session: Session, golden_ids: Iterable[int]) -> dict[int, StoredGolden]:
+    """Return golden leads by id (those that exist), one query per chunk of 500."""
     ids = sorted(set(golden_ids))
-    rows: dict[int, GoldenLead] = {}
+    rows: dict[int, StoredGolden] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for row in session.execute(select(GoldenLead).where(GoldenLead.id.in_(chunk))).scalars():
-            rows[row.id] = row
+        for values in session.execute(_BY_IDS, {"ids": ids[start : start + 500]}):
+            rows[values[0]] = StoredGolden(*values)
     return rows
+
+
+def save_changed(session: Session, rows: Iterable[StoredGolden]) -> None:
+    """Write the data, email key, version and update time of ``rows`` back, in one statement."""
+    values = [
+        {"b_id": r.id, "b_data": r.data, "b_email_key": r.email_key, "b_version": r.version,
+         "b_updated_at": r.updated_at}
+        for r in rows
+    ]  # fmt: skip
+    if values:
+        session.execute(_SAVE, values)
 
 
 class NewGolden:

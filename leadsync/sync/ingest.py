@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadsync.connectors.base import Record
@@ -20,7 +20,7 @@ from leadsync.mapping.normalize import email_match_key
 from leadsync.store import audit, golden
 from leadsync.store.dead_letters import Failure
 from leadsync.store.golden import IdentityRef
-from leadsync.store.models import GoldenLead, Identity, ReviewItem
+from leadsync.store.models import Identity, ReviewItem
 from leadsync.sync.context import RunContext
 from leadsync.sync.plan import FieldDiff
 from leadsync.sync.policy import merge
@@ -69,18 +69,14 @@ class _Work:
     """What one ingest call loads up front and writes at the end, so no query runs per record."""
 
     known: dict[IdentityRef, Identity]
-    rows: dict[int, GoldenLead | golden.NewGolden]
+    rows: dict[int, golden.StoredGolden | golden.NewGolden]
     accepted: dict[str, str]  # record -> index key a person accepted for it
     reviewed: dict[tuple[str, str], str]  # (record, index key) -> status of its stored review
     ids: golden.GoldenIds
     new: list[golden.NewGolden] = field(default_factory=list)
+    changed: dict[int, golden.StoredGolden] = field(default_factory=dict)  # stored rows changed
     links: dict[IdentityRef, golden.Link] = field(default_factory=dict)
     events: list[audit.Event] = field(default_factory=list)
-
-
-# Built once: ``session.get`` builds and compiles its statement anew per call, which cost more
-# than the lookup. The session's identity map still hands back a row it already holds.
-_GOLDEN_BY_ID = select(GoldenLead).where(GoldenLead.id == bindparam("id"))
 
 
 def index_key(golden_id: int) -> str:
@@ -156,6 +152,7 @@ def ingest(
         snapshot = jsonable(dict(record.fields)) if keep_snapshot else None
         work.links[ref] = golden.Link(touched.golden_id or 0, snapshot)
     golden.insert_new(session, work.new)
+    golden.save_changed(session, work.changed.values())
     ctx.index.flush()  # after the goldens its rows point at
     golden.link_many(session, work.links, now=now, known=work.known)
     if not ctx.dry_run:
@@ -194,7 +191,7 @@ def _echo(snapshot: dict[str, Any] | None, record: Record, read_fields: Sequence
 
 def _load(session: Session, refs: Sequence[IdentityRef], records: Sequence[Record]) -> _Work:
     known = golden.find_identities(session, refs)
-    rows: dict[int, GoldenLead | golden.NewGolden] = {}
+    rows: dict[int, golden.StoredGolden | golden.NewGolden] = {}
     rows.update(golden.load_golden(session, (i.golden_id for i in known.values())))
     unknown = sum(1 for r, ref in zip(records, refs, strict=True) if ref not in known)
     keys = [str(r) for r in refs]
@@ -299,6 +296,8 @@ def _merge(
         data = merged.model_dump(mode="json", exclude_defaults=True)
         row.data, row.version, row.updated_at = data, row.version + 1, now
         row.email_key = email_match_key(merged.email)
+        if isinstance(row, golden.StoredGolden):
+            work.changed[row.id] = row  # a new row goes in with insert_new, changes and all
     gid = row.id
     touched = out.touched.setdefault(gid, Touched(gid, merged, created=created))
     touched.lead = merged
@@ -324,7 +323,7 @@ def _merge(
 
 def _golden_row(
     session: Session, work: _Work, golden_id: int | None
-) -> GoldenLead | golden.NewGolden | None:
+) -> golden.StoredGolden | golden.NewGolden | None:
     if golden_id is None:
         return None
     row = work.rows.get(golden_id)
@@ -332,7 +331,7 @@ def _golden_row(
         # A match found by the index (leads made in this batch are in work.rows already).
         # No autoflush: pending changes are to other rows, and flushing them per match is slow.
         with session.no_autoflush:
-            row = session.execute(_GOLDEN_BY_ID, {"id": golden_id}).scalar_one_or_none()
+            row = golden.load_golden(session, (golden_id,)).get(golden_id)
         if row is not None:
             work.rows[golden_id] = row
     return row

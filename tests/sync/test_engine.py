@@ -236,3 +236,32 @@ def test_incremental_rerun_reads_only_what_changed(
     assert report.stats.read == 1
     assert report.stats.created == 1
     assert any(r.get("Email") == "new.person@example.org" for r in _sf_leads(crms))
+
+
+def test_a_changed_source_record_is_saved_on_its_golden_lead(
+    crms: Crms, db_url: str, factory: sessionmaker[Session]
+) -> None:
+    _seed(crms, leads=5, contacts=30)
+    wiring = wiring_for(crms, project_for(crms, db_url))
+    run_job(wiring, factory, "hs-to-sf")
+    store = crms.hubspot.state.store("contacts")
+    with crms.hubspot.state.lock:
+        contact = next(iter(store.live()))
+        store.update(contact, {"jobtitle": "Chief Sandbox Officer"})
+    with factory() as session:
+        gid = session.execute(
+            select(Identity.golden_id).where(
+                Identity.system == "hubspot", Identity.external_id == str(contact.id)
+            )
+        ).scalar_one()
+        before = session.get(GoldenLead, gid)
+        assert before is not None
+        version = before.version
+    report = run_job(wiring, factory, "hs-to-sf")
+    assert report.stats.read == 1
+    with factory() as session:
+        after = session.get(GoldenLead, gid)
+        assert after is not None
+        assert after.data["title"] == "Chief Sandbox Officer"
+        assert after.version == version + 1
+    wiring.close()
