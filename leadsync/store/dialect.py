@@ -10,6 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from leadsync import jsoncodec
+
 
 def insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> bool:
     """Insert a row unless it violates a unique key.
@@ -109,3 +111,43 @@ def _copy(connection: Connection, table: Table, columns: list[str], rows: list[l
     except dialect.loaded_dbapi.Error as error:
         # As SQLAlchemy would raise it (callers catch IntegrityError for a duplicate key).
         raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
+
+
+def rows_by_key(
+    session: Session, table: Table, key: str, columns: Sequence[str], keys: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """Return ``columns`` of the rows of ``table`` whose ``key`` is one of ``keys``.
+
+    The values are what a Core select returns (each column's result processing applied), in
+    no particular order. The whole list is one bound parameter (a JSON array on SQLite, an
+    array on PostgreSQL) and the statement goes to the driver as text: for the few rows a
+    lookup returns, SQLAlchemy's statement handling cost several times the query.
+    """
+    if not keys:
+        return []
+    connection = session.connection()
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    name = dialect.identifier_preparer.format_table(table)
+    selected = ", ".join(f"{name}.{quote(c)}" for c in columns)
+    param: Any
+    if dialect.name == "postgresql":
+        sql = f"SELECT {selected} FROM {name} WHERE {quote(key)} = ANY(%s)"
+        param = list(keys)
+    else:
+        # CROSS JOIN keeps the list the outer loop: one primary-key lookup per value.
+        sql = (
+            f"SELECT {selected} FROM json_each(?) AS wanted CROSS JOIN {name} "
+            f"ON {name}.{quote(key)} = wanted.value"
+        )
+        param = jsoncodec.dumps(list(keys))
+    processors = [
+        table.c[c].type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+    ]
+    rows = connection.exec_driver_sql(sql, (param,)).fetchall()
+    if not any(processors):
+        return [tuple(row) for row in rows]
+    return [
+        tuple(v if p is None else p(v) for v, p in zip(row, processors, strict=True))
+        for row in rows
+    ]

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from leadsync.store.dialect import append_rows
+from leadsync.store.dialect import append_rows, rows_by_key
 from leadsync.store.models import GoldenLead, Identity
 
 LOAD_CHUNK = 5_000
@@ -218,15 +218,7 @@ class StoredGolden:
         self.created_at, self.updated_at = created_at, updated_at
 
 
-_COLUMNS = (
-    _GOLDEN.c.id,
-    _GOLDEN.c.data,
-    _GOLDEN.c.email_key,
-    _GOLDEN.c.version,
-    _GOLDEN.c.created_at,
-    _GOLDEN.c.updated_at,
-)
-_BY_IDS = select(*_COLUMNS).where(_GOLDEN.c.id.in_(bindparam("ids", expanding=True)))
+_COLUMNS = ("id", "data", "email_key", "version", "created_at", "updated_at")
 _SAVE = (
     update(_GOLDEN)
     .where(_GOLDEN.c.id == bindparam("b_id"))
@@ -240,13 +232,10 @@ _SAVE = (
 
 
 def load_golden(session: Session, golden_ids: Iterable[int]) -> dict[int, StoredGolden]:
-    """Return golden leads by id (those that exist), one query per chunk of 500."""
+    """Return golden leads by id (those that exist), in one query."""
     ids = sorted(set(golden_ids))
-    rows: dict[int, StoredGolden] = {}
-    for start in range(0, len(ids), 500):
-        for values in session.execute(_BY_IDS, {"ids": ids[start : start + 500]}):
-            rows[values[0]] = StoredGolden(*values)
-    return rows
+    found = rows_by_key(session, _GOLDEN, "id", _COLUMNS, ids)
+    return {values[0]: StoredGolden(*values) for values in found}
 
 
 def save_changed(session: Session, rows: Iterable[StoredGolden]) -> None:
