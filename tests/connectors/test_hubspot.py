@@ -199,3 +199,19 @@ def test_hundreds_of_properties_travel_in_the_body(
     assert [r.id for r in fetched] == ids
     assert all(r.fields.get("email") for r in fetched)
     assert hs_sandbox.calls.calls() == 2, "150 ids in two batch reads"
+
+
+def test_requests_reuse_one_connection(conn: HubSpotConnector, hs_sandbox: HubSpotSandbox) -> None:
+    # The SDK builds a new API client (and connection pool) each time an API is named; every
+    # page then paid a new TCP and TLS handshake. Pages of one read share a connection now.
+    HubSpotHarness(hs_sandbox).seed(30, start=T0, step=timedelta(seconds=1))
+    sdk = conn.api.sdk()
+    assert sdk.crm.objects.search_api is sdk.crm.objects.search_api
+    hs_sandbox.calls.reset()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reads, "SEARCH_LIMIT", 5)  # six pages
+        assert len(list(conn.read("contacts", T0))) == 30
+    assert sum(calls for calls, _ in hs_sandbox.calls.snapshot().values()) >= 6
+    pools = sdk.crm.objects.search_api.api_client.rest_client.pool_manager.pools
+    # noqa below: the urllib3 container refuses iteration, its keys() does not.
+    assert [pools[key].num_connections for key in pools.keys()] == [1]  # noqa: SIM118
