@@ -20,6 +20,7 @@ from leadsync.sandbox.salesforce.seed import seed_salesforce
 from leadsync.store import leases
 from leadsync.store.models import Base, DeadLetter, GoldenLead, Identity
 from leadsync.sync.runner import JobBusyError, run_job
+from leadsync.sync.wiring import Wiring
 
 
 def _seed(crms: Crms, *, leads: int = 40, contacts: int = 60) -> None:
@@ -216,13 +217,18 @@ def test_a_second_worker_cannot_run_the_same_job(
         run_job(wiring, factory, "hs-to-sf", clock=lambda: now)
 
 
-def test_incremental_rerun_reads_only_what_changed(
-    crms: Crms, db_url: str, factory: sessionmaker[Session]
-) -> None:
+def _synced_once(crms: Crms, db_url: str, factory: sessionmaker[Session]) -> tuple[Wiring, Any]:
+    """Seed a small world, sync it once; return the wiring and HubSpot's contact store."""
     _seed(crms, leads=5, contacts=30)
     wiring = wiring_for(crms, project_for(crms, db_url))
     run_job(wiring, factory, "hs-to-sf")
-    store = crms.hubspot.state.store("contacts")
+    return wiring, crms.hubspot.state.store("contacts")
+
+
+def test_incremental_rerun_reads_only_what_changed(
+    crms: Crms, db_url: str, factory: sessionmaker[Session]
+) -> None:
+    wiring, store = _synced_once(crms, db_url, factory)
     with crms.hubspot.state.lock:
         store.create(
             {
@@ -241,10 +247,7 @@ def test_incremental_rerun_reads_only_what_changed(
 def test_a_changed_source_record_is_saved_on_its_golden_lead(
     crms: Crms, db_url: str, factory: sessionmaker[Session]
 ) -> None:
-    _seed(crms, leads=5, contacts=30)
-    wiring = wiring_for(crms, project_for(crms, db_url))
-    run_job(wiring, factory, "hs-to-sf")
-    store = crms.hubspot.state.store("contacts")
+    wiring, store = _synced_once(crms, db_url, factory)
     with crms.hubspot.state.lock:
         contact = next(iter(store.live()))
         store.update(contact, {"jobtitle": "Chief Sandbox Officer"})
