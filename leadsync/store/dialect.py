@@ -40,7 +40,8 @@ def append_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     Raises:
         ValueError: A row names a column the table lacks, or leaves out one whose default is
             computed.
-        IntegrityError: A row breaks a constraint (the whole call fails, as an insert would).
+        IntegrityError: A row breaks a constraint (the statement fails as an insert would;
+            rows of an earlier key group stay until the caller rolls back).
     """
     groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for row in rows:
@@ -57,7 +58,7 @@ def append_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
             value if process is None else process(value)
             for value, process in zip(defaults.values(), processors[len(names) :], strict=True)
         ]
-        given = list(zip(names, processors, strict=False))
+        given = list(zip(names, processors[: len(names)], strict=True))
         values = [
             [row[name] if process is None else process(row[name]) for name, process in given]
             + constants

@@ -92,7 +92,10 @@ def _json_column_value(stored: str | bytes | float) -> Any:
     """Decode a JSON column's value.
 
     SQLite gives a JSON column numeric affinity, so a bare number (an audit entry's old score,
-    say) is stored as a number and comes back as one, not as JSON text.
+    say) is stored as a number and comes back as one, not as JSON text. That storage is lossy
+    for bare numbers only: 1.0 comes back as 1, an integer beyond 64 bits as a rounded float
+    (objects and arrays are text and keep every digit). A TEXT-affinity column would fix it
+    and needs a migration of every JSON column: not done yet.
     """
     if isinstance(stored, int | float):
         return stored

@@ -243,7 +243,7 @@ def save_changed(session: Session, rows: Iterable[StoredGolden]) -> None:
     values = [
         {"b_id": r.id, "b_data": r.data, "b_email_key": r.email_key, "b_version": r.version,
          "b_updated_at": r.updated_at}
-        for r in rows
+        for r in sorted(rows, key=lambda r: r.id)  # id order: the ORM's flush order, fixed locks
     ]  # fmt: skip
     if values:
         session.execute(_SAVE, values)
@@ -294,7 +294,7 @@ class GoldenIds:
 
 
 def insert_new(session: Session, rows: Iterable[NewGolden]) -> None:
-    """Insert the golden leads made in this transaction, in one multi-row statement."""
+    """Insert the golden leads made in this transaction (see ``dialect.append_rows``)."""
     append_rows(session, _GOLDEN, [vars(row) for row in rows])
 
 

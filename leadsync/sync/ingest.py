@@ -329,9 +329,7 @@ def _golden_row(
     row = work.rows.get(golden_id)
     if row is None:
         # A match found by the index (leads made in this batch are in work.rows already).
-        # No autoflush: pending changes are to other rows, and flushing them per match is slow.
-        with session.no_autoflush:
-            row = golden.load_golden(session, (golden_id,)).get(golden_id)
+        row = golden.load_golden(session, (golden_id,)).get(golden_id)
         if row is not None:
             work.rows[golden_id] = row
     return row

@@ -57,10 +57,12 @@ def propose(
     # scanning session.new instead grew with the batch.
     queued: dict[tuple[str, str], ReviewItem] = session.info.setdefault(_QUEUED, {})
     row = queued.get((left, right))
-    if row is not None and not inspect(row).pending:
-        # Flushed (the query finds it), or rolled back (never stored): ask the store.
-        del queued[(left, right)]
-        row = None
+    if row is not None:
+        state = inspect(row)
+        if not (state.pending or state.persistent):
+            # Rolled back (never stored): ask the store, or the caller's statuses.
+            del queued[(left, right)]
+            row = None
     if row is not None:
         return row.status != "rejected"
     if stored is not None:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, Table, event, select
 from sqlalchemy.exc import IntegrityError
 
 from leadsync.store import routing_state
+from leadsync.store.dialect import append_rows
 from leadsync.store.engine import make_engine, session_factory, transaction
 from leadsync.store.migrate import alembic_config, upgrade
 from leadsync.store.models import AuditEntry, RoutingAssignment
@@ -38,9 +39,9 @@ def test_appended_rows_read_back_as_inserted_ones(engine: Engine) -> None:
     factory = session_factory(engine)
     with transaction(factory) as session:
         same = {"first_response_due": due, "owner": "ada@acme.example"}
-        routing_state.append_rows(session, ASSIGNMENTS, [assignment(1, **same)])
+        append_rows(session, ASSIGNMENTS, [assignment(1, **same)])
         session.execute(ASSIGNMENTS.insert(), [assignment(2, **same)])
-        routing_state.append_rows(session, AUDIT, whys)
+        append_rows(session, AUDIT, whys)
         session.execute(AUDIT.insert(), whys)
     with factory() as session:
         rows = session.execute(select(RoutingAssignment).order_by(RoutingAssignment.id)).scalars()
@@ -61,9 +62,9 @@ def test_appended_rows_read_back_as_inserted_ones(engine: Engine) -> None:
 def test_a_duplicate_key_in_appended_rows_is_an_integrity_error(engine: Engine) -> None:
     factory = session_factory(engine)
     with transaction(factory) as session:
-        routing_state.append_rows(session, ASSIGNMENTS, [assignment(1)])
+        append_rows(session, ASSIGNMENTS, [assignment(1)])
     with pytest.raises(IntegrityError), transaction(factory) as session:
-        routing_state.append_rows(session, ASSIGNMENTS, [assignment(2), assignment(1)])
+        append_rows(session, ASSIGNMENTS, [assignment(2), assignment(1)])
 
 
 def test_known_keys_are_found_by_index_probes_on_postgres(engine: Engine) -> None:
@@ -71,7 +72,7 @@ def test_known_keys_are_found_by_index_probes_on_postgres(engine: Engine) -> Non
         pytest.skip("SQLite plans IN (...) on the unique index by itself")
     factory = session_factory(engine)
     with transaction(factory) as session:  # never analyzed: the planner knows only its size
-        routing_state.append_rows(session, ASSIGNMENTS, [assignment(i) for i in range(3000)])
+        append_rows(session, ASSIGNMENTS, [assignment(i) for i in range(3000)])
     keys = [f"ls-{i}" for i in range(2900, 3400)]
     sent: list[tuple[str, Any]] = []
     with factory() as session:

@@ -74,5 +74,16 @@ def test_statuses_read_for_the_batch_spare_the_lookup(factory: sessionmaker[Sess
         )
         # Not among the stored pairs: a new item, still without a lookup.
         assert propose(session, "forms:submission:3", "g:3", 10.0, LEAD, {}, now=NOW, stored=stored)
-        assert [s for s in statements if "review_items" in s and s.startswith("SELECT")] == []
+        table = ReviewItem.__tablename__
+        assert [s for s in statements if table in s and s.startswith("SELECT")] == []
     assert _count(factory) == 3
+
+
+def test_a_pair_queued_and_flushed_in_this_session_is_not_queued_twice(
+    factory: sessionmaker[Session],
+) -> None:
+    with transaction(factory) as session:
+        assert propose(session, "csv:rows:5", "g:2", 11.0, LEAD, {}, now=NOW, stored={})
+        session.flush()  # stored (read before it was queued) does not know the pair
+        assert propose(session, "csv:rows:5", "g:2", 11.0, LEAD, {}, now=NOW, stored={})
+    assert _count(factory) == 1
