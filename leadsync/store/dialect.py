@@ -114,15 +114,17 @@ def _copy(connection: Connection, table: Table, columns: list[str], rows: list[l
         raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
 
 
-def rows_by_key(
-    session: Session, table: Table, key: str, columns: Sequence[str], keys: Sequence[Any]
-) -> list[tuple[Any, ...]]:
-    """Return ``columns`` of the rows of ``table`` whose ``key`` is one of ``keys``.
+def driver_rows_by_key(
+    session: Session, table: Table, key: str, columns: Sequence[str], keys: Sequence[int]
+) -> Sequence[Any]:
+    """Return ``columns`` of the rows of ``table`` whose integer ``key`` is one of ``keys``.
 
-    The values are what a Core select returns (each column's result processing applied), in
-    no particular order. The whole list is one bound parameter (a JSON array on SQLite, an
-    array on PostgreSQL) and the statement goes to the driver as text: for the few rows a
-    lookup returns, SQLAlchemy's statement handling cost several times the query.
+    Rows come back as the driver's tuples, in no particular order. The list is one bound
+    parameter however long it is: SQLite reads it from a JSON array, PostgreSQL from an int8
+    array sent in binary (its text form costs several times the CPU). Sorted, the lookups walk
+    the table's b-tree in order, which takes SQLite a third less time than random probes. The
+    statement goes to the driver as text: for the few rows a lookup returns, and for the
+    many of the match index, SQLAlchemy's statement and row handling cost more than the query.
     """
     if not keys:
         return []
@@ -133,19 +135,38 @@ def rows_by_key(
     selected = ", ".join(f"{name}.{quote(c)}" for c in columns)
     param: Any
     if dialect.name == "postgresql":
-        sql = f"SELECT {selected} FROM {name} WHERE {quote(key)} = ANY(%s)"
-        param = list(keys)
+        sql = f"SELECT {selected} FROM {name} WHERE {quote(key)} = ANY(%b::int8[])"
+        param = sorted(keys)
     else:
         # CROSS JOIN keeps the list the outer loop: one primary-key lookup per value.
         sql = (
             f"SELECT {selected} FROM json_each(?) AS wanted CROSS JOIN {name} "
             f"ON {name}.{quote(key)} = wanted.value"
         )
-        param = jsoncodec.dumps(list(keys))
+        param = jsoncodec.dumps(sorted(keys))
+    result = connection.exec_driver_sql(sql, (param,))
+    error_base = dialect.loaded_dbapi.Error
+    try:
+        return result.cursor.fetchall()
+    except error_base as error:
+        # As SQLAlchemy would raise it, so callers catch one kind of error on either path.
+        raise DBAPIError.instance(sql, None, error, error_base) from error
+    finally:
+        result.close()
+
+
+def rows_by_key(
+    session: Session, table: Table, key: str, columns: Sequence[str], keys: Sequence[int]
+) -> list[tuple[Any, ...]]:
+    """:func:`driver_rows_by_key`, with each column's result processing applied.
+
+    The values are what a Core select returns (aware timestamps, decoded JSON).
+    """
+    dialect = session.get_bind().dialect
     processors = [
         table.c[c].type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
     ]
-    rows = connection.exec_driver_sql(sql, (param,)).fetchall()
+    rows = driver_rows_by_key(session, table, key, columns, keys)
     if not any(processors):
         return [tuple(row) for row in rows]
     return [

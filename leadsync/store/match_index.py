@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, exists, func, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from leadsync import jsoncodec
-from leadsync.store.dialect import insert_ignore
+from leadsync.store.dialect import driver_rows_by_key, insert_ignore
 from leadsync.store.models import GoldenLead, MatchBlock, MatchRecord, MatchState, MatchTerm
 
 _BLOCKS = MatchBlock.__tablename__
@@ -74,37 +73,9 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _select(session: Session, table: str, key: str, value: str, keys: Sequence[int]) -> Any:
-    """Return the ``(key, value)`` rows of ``table`` whose key is one of ``keys``, as tuples.
-
-    The list is one bound parameter however long it is: SQLite reads it from a JSON array,
-    PostgreSQL from an int8 array. Sorted, the lookups walk the table's b-tree in order, which
-    takes SQLite a third less time than random probes. The statement runs through SQLAlchemy
-    (its events and error handling apply); only the fetch goes to the driver's cursor directly.
-    """
-    if not keys:
-        return []
-    columns = f"{table}.{key}, {table}.{value}"
-    if _postgres(session):
-        sql = f"SELECT {columns} FROM {table} WHERE {key} = ANY(%b::int8[])"
-        param: Any = sorted(keys)
-    else:
-        # CROSS JOIN keeps the list the outer loop: one primary-key lookup per value.
-        sql = (
-            f"SELECT {columns} FROM json_each(?) AS wanted CROSS JOIN {table} "
-            f"ON {table}.{key} = wanted.value"
-        )
-        param = jsoncodec.dumps(sorted(keys))
-    connection = session.connection()
-    result = connection.exec_driver_sql(sql, (param,))
-    error_base = connection.dialect.loaded_dbapi.Error
-    try:
-        return result.cursor.fetchall()
-    except error_base as error:
-        # As SQLAlchemy would raise it, so callers catch one kind of error on either path.
-        raise DBAPIError.instance(sql, None, error, error_base) from error
-    finally:
-        result.close()
+def _select(session: Session, model: Any, key: str, value: str, keys: Sequence[int]) -> Any:
+    """The ``(key, value)`` driver tuples of ``model``'s rows whose key is one of ``keys``."""
+    return driver_rows_by_key(session, model.__table__, key, (key, value), keys)
 
 
 def lock_state(session: Session) -> IndexState:
@@ -137,20 +108,20 @@ def load_blocks(
 
     A giant block's members are None.
     """
-    rows = _select(session, _BLOCKS, "block_hash", "members", hashes)
+    rows = _select(session, MatchBlock, "block_hash", "members", hashes)
     unpack = unpack_members
     return [(h, None if data is None else unpack(data)) for h, data in rows]
 
 
 def load_records(session: Session, golden_ids: Sequence[int]) -> list[tuple[int, str]]:
     """Return ``(golden_id, packed key)`` of each indexed golden among ``golden_ids``."""
-    rows: list[tuple[int, str]] = _select(session, _RECORDS, "golden_id", "key", golden_ids)
+    rows: list[tuple[int, str]] = _select(session, MatchRecord, "golden_id", "key", golden_ids)
     return rows
 
 
 def load_terms(session: Session, terms: Sequence[int]) -> list[tuple[int, int]]:
     """Return ``(term, count)`` of each term among ``terms`` that has one."""
-    rows: list[tuple[int, int]] = _select(session, _TERMS, "term", "n", terms)
+    rows: list[tuple[int, int]] = _select(session, MatchTerm, "term", "n", terms)
     return rows
 
 

@@ -148,14 +148,18 @@ def test_rows_by_key_reads_what_a_core_select_reads(engine: Engine) -> None:
     factory = session_factory(engine)
     with transaction(factory) as session:
         append_rows(session, GOLDEN, [_golden(i) for i in (1, 2, 3)])
-        append_rows(session, AUDIT, [{"at": NOW, "kind": "field", "before": 7, "after": None}])
+        append_rows(
+            session,
+            AUDIT,
+            [{"at": NOW, "kind": "field", "golden_id": 5, "before": 7, "after": None}],
+        )
     columns = ("id", "data", "email_key", "version", "created_at", "updated_at")
     with factory() as session:
         fast = rows_by_key(session, GOLDEN, "id", columns, [3, 1, 99])
         core = session.execute(
             select(*(GOLDEN.c[c] for c in columns)).where(GOLDEN.c.id.in_([1, 3]))
         ).all()
-        audit = rows_by_key(session, AUDIT, "kind", ("before", "after", "at"), ["field"])
+        audit = rows_by_key(session, AUDIT, "golden_id", ("before", "after", "at"), [5])
         assert rows_by_key(session, GOLDEN, "id", columns, []) == []
     assert sorted(fast) == sorted(tuple(row) for row in core)
     assert fast[0][4].tzinfo == UTC  # processed like the column's own reads
