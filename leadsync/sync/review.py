@@ -57,23 +57,20 @@ def propose(
     # scanning session.new instead grew with the batch.
     queued: dict[tuple[str, str], ReviewItem] = session.info.setdefault(_QUEUED, {})
     row = queued.get((left, right))
-    if row is not None:
-        state = inspect(row)
-        if not (state.pending or state.persistent):
-            # Rolled back (never stored): ask the store, or the caller's statuses.
-            del queued[(left, right)]
-            row = None
-    if row is not None:
-        return row.status != "rejected"
-    if stored is not None:
+    if row is not None and not (inspect(row).pending or inspect(row).persistent):
+        del queued[(left, right)]  # rolled back, never stored: ask the store or the caller
+        row = None
+    status = row.status if row is not None else None
+    if status is None and stored is not None:
         status = stored.get((left, right))
-        if status is not None:
-            return status != "rejected"
-    else:
+    elif status is None:
         with session.no_autoflush:
-            row = session.execute(_MATCH_PAIR, {"left": left, "right": right}).scalar_one_or_none()
-        if row is not None:
-            return row.status != "rejected"
+            found = session.execute(
+                _MATCH_PAIR, {"left": left, "right": right}
+            ).scalar_one_or_none()
+        status = found.status if found is not None else None
+    if status is not None:
+        return status != "rejected"
     detail: dict[str, Any] = {
         "lead": lead.model_dump(mode="json", exclude_defaults=True),
         "record": payload,
