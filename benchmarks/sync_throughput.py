@@ -30,6 +30,7 @@ Usage: python benchmarks/sync_throughput.py [--quick] [--sizes 10000,30000] [--b
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import multiprocessing as mp
 import os
@@ -143,6 +144,23 @@ def _wiring(urls: tuple[str, str | None, str], project: Any) -> Any:
     return Wiring(project, deps={"salesforce": ConnectorDeps(requests_session=session)})
 
 
+class _CollectorClock:
+    """A ``gc.callbacks`` hook: how long and how often the cyclic collector ran."""
+
+    def __init__(self) -> None:
+        self.seconds, self.runs, self._started = 0.0, 0, 0.0
+
+    def __call__(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.runs += 1
+
+    def totals(self) -> tuple[float, int]:
+        return self.seconds, self.runs
+
+
 def _pipeline(
     conn: Connection,
     urls: Any,
@@ -159,6 +177,8 @@ def _pipeline(
     upgrade(engine)
     wiring = _wiring(urls, _project(urls, db_url, batch, matching))
     rss_before = _rss_mb("VmRSS")
+    collector = _CollectorClock()
+    gc.callbacks.append(collector)
     started, cpu = time.perf_counter(), time.process_time()
     if profile:
         import cProfile
@@ -170,7 +190,9 @@ def _pipeline(
         report = run_job(wiring, session_factory(engine), "hs-to-sf")
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
-    conn.send((seconds, cpu, report.status, report.stats.as_dict(), rss_before, _rss_mb()))
+    gc.callbacks.remove(collector)
+    stats = report.stats.as_dict()
+    conn.send((seconds, cpu, report.status, stats, rss_before, _rss_mb(), collector.totals()))
 
 
 def _baseline(conn: Connection, urls: Any, batch: int) -> None:
@@ -241,7 +263,7 @@ def run_size(crms: Crms, n: int, args: argparse.Namespace, workdir: str) -> dict
         profile = f"{args.profile}.{n}" if args.profile else None
         matching = {"max_block_size": args.max_block_size} if args.max_block_size else {}
         answer = _in_child(_pipeline, crms.urls, db_url, args.batch_size, profile, matching)
-        secs, cpu, status, stats, rss0, rss = answer
+        secs, cpu, status, stats, rss0, rss, collector = answer
     finally:
         drop()
     sf_calls, hs_calls, leads = crms.ask("calls")
@@ -250,8 +272,8 @@ def run_size(crms: Crms, n: int, args: argparse.Namespace, workdir: str) -> dict
     raw_secs, raw_cpu, raw_ok, raw_rss = _in_child(_baseline, crms.urls, args.batch_size)
     return {
         "n": n, "seed": seed_seconds, "secs": secs, "cpu": cpu, "status": status, "stats": stats,
-        "rss0": rss0, "rss": rss, "calls": calls, "leads": leads, "raw_secs": raw_secs,
-        "raw_cpu": raw_cpu, "raw_ok": raw_ok, "raw_rss": raw_rss,
+        "rss0": rss0, "rss": rss, "collector": collector, "calls": calls, "leads": leads,
+        "raw_secs": raw_secs, "raw_cpu": raw_cpu, "raw_ok": raw_ok, "raw_rss": raw_rss,
     }  # fmt: skip
 
 
@@ -276,6 +298,8 @@ def _print(r: dict[str, Any], batch: int) -> None:
         f"  API calls           : {used:,} used, ideal {ideal:,} (x{used / ideal:.2f}): "
         + ", ".join(f"{k} {v:,}" for k, v in calls.items())
     )
+    gc_seconds, gc_runs = r["collector"]
+    print(f"  cyclic collector    : {gc_seconds:7.1f} s in {gc_runs:,} collections (pipeline)")
     print(
         f"  peak RSS            : {r['rss']:6.0f} MB pipeline (at start {r['rss0']:.0f} MB,"
         f" {r['raw_rss']:.0f} MB raw baseline)"

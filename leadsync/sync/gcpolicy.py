@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 # gen0 every 500,000 net allocations (about one batch's worth of live objects); older
 # generations as rarely as CPython's defaults allow. At 50,000 the 100k sync benchmark spent
-# 5.9 s in the collector, at 500,000 0.4 s, for 25 MB more peak RSS (275 MB).
+# 5.3 s in the collector, at 500,000 0.3 s, for 24 MB more peak RSS (273 MB).
 RUN_THRESHOLDS = (500_000, 20, 100)
 
 
