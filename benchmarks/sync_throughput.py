@@ -106,7 +106,11 @@ def _rss_mb(field: str = "VmHWM") -> float:
 
 
 def _project(
-    urls: tuple[str, str | None, str], db_url: str, batch_size: int, matching: dict[str, Any]
+    urls: tuple[str, str | None, str],
+    db_url: str,
+    batch_size: int,
+    matching: dict[str, Any],
+    read_ahead: str = "thread",
 ) -> Any:
     from leadsync.config.project import Project
 
@@ -127,7 +131,8 @@ def _project(
         "matching": matching,
         "policy": {"objects": {"lead": {"master": "salesforce"}}},
         "jobs": [{"name": "hs-to-sf", "sources": [{"connector": "hubspot", "object": "contacts"}],
-                  "target": "salesforce", "object": "Lead", "batch_size": batch_size}],
+                  "target": "salesforce", "object": "Lead", "batch_size": batch_size,
+                  "read_ahead": read_ahead}],
     }  # fmt: skip
     return Project.model_validate(data)
 
@@ -168,6 +173,7 @@ def _pipeline(
     batch: int,
     profile: str | None,
     matching: dict[str, Any],
+    read_ahead: str,
 ) -> None:
     from leadsync.store.engine import make_engine, session_factory
     from leadsync.store.migrate import upgrade
@@ -175,7 +181,7 @@ def _pipeline(
 
     engine = make_engine(db_url)
     upgrade(engine)
-    wiring = _wiring(urls, _project(urls, db_url, batch, matching))
+    wiring = _wiring(urls, _project(urls, db_url, batch, matching, read_ahead))
     rss_before = _rss_mb("VmRSS")
     collector = _CollectorClock()
     gc.callbacks.append(collector)
@@ -262,7 +268,9 @@ def run_size(crms: Crms, n: int, args: argparse.Namespace, workdir: str) -> dict
     try:
         profile = f"{args.profile}.{n}" if args.profile else None
         matching = {"max_block_size": args.max_block_size} if args.max_block_size else {}
-        answer = _in_child(_pipeline, crms.urls, db_url, args.batch_size, profile, matching)
+        answer = _in_child(
+            _pipeline, crms.urls, db_url, args.batch_size, profile, matching, args.read_ahead
+        )
         secs, cpu, status, stats, rss0, rss, collector = answer
     finally:
         drop()
@@ -339,10 +347,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--max-block-size", type=int, default=None, help="matching.max_block_size (default 30)"
     )
+    parser.add_argument(
+        "--read-ahead",
+        choices=("process", "thread"),
+        default="process",
+        help="the job's read_ahead (default process: read, map and key on a second core)",
+    )
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     print(
-        f"batch_size {args.batch_size}, store {'PostgreSQL' if args.db else 'SQLite'},"
+        f"batch_size {args.batch_size}, read_ahead {args.read_ahead},"
+        f" store {'PostgreSQL' if args.db else 'SQLite'},"
         f" {args.companies} employers; machine reference loop {_reference_ms():.0f} ms"
     )
     crms = Crms()

@@ -62,6 +62,11 @@ class FieldValueError(MappingError):
         self.value = value
         self.expected = expected
 
+    def __reduce__(self) -> tuple[type[FieldValueError], tuple[str, str, object, str]]:
+        # Mapping results cross to the engine from a read-ahead process: pickle the arguments,
+        # not the message (the default), which __init__ cannot take back.
+        return (type(self), (self.record, self.field, self.value, self.expected))
+
 
 class SyncError(LeadsyncError):
     """A failure while talking to a system or running a job."""

@@ -63,6 +63,12 @@ class JobConfig(_Strict):
     batch_size: int = Field(default=200, ge=1, le=10_000)
     dry_run: bool = False
     max_attempts: int = Field(default=5, ge=1)
+    read_ahead: Literal["thread", "process"] = Field(
+        default="thread",
+        description="Where sources are read ahead of the engine: in a thread, or in a process "
+        "of their own that also maps and keys each record (a second core: worth it for large "
+        "syncs; the connector is built again there from this file).",
+    )
     contacts: Literal["skip", "update", "create_linked"] = Field(
         default="skip",
         description="A lead matching an existing contact: skip it, update the contact with the "

@@ -17,6 +17,7 @@ from leadsync.sync.ingest import ingest
 from leadsync.sync.plan import Change
 from leadsync.sync.planner import plan
 from leadsync.sync.push import push, record
+from leadsync.sync.readahead import Prepared
 from leadsync.sync.review import block
 
 
@@ -30,6 +31,7 @@ class SourceBatch:
     records: Sequence[Record]
     watermark: Watermark
     checkpoint: bool = True
+    prepared: Prepared | None = None  # mapped and keyed by a read-ahead process
 
 
 def run_batch(ctx: RunContext, batch: SourceBatch) -> tuple[list[Change], Watermark]:
@@ -44,7 +46,15 @@ def run_batch(ctx: RunContext, batch: SourceBatch) -> tuple[list[Change], Waterm
         session.begin()
         if ctx.lease is not None and not ctx.dry_run:
             guard(session, ctx.lease)
-        ingested = ingest(ctx, session, batch.system, batch.object, batch.mapping, batch.records)
+        ingested = ingest(
+            ctx,
+            session,
+            batch.system,
+            batch.object,
+            batch.mapping,
+            batch.records,
+            prepared=batch.prepared,
+        )
         changes, snapshots = plan(ctx, session, ingested)
         ctx.stats.read += len(batch.records)
         ctx.stats.matched += ingested.matched

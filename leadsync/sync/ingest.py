@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,14 +16,16 @@ from leadsync.connectors.base import Record
 from leadsync.mapping import Mapping
 from leadsync.mapping.mapping import MapResult
 from leadsync.mapping.model import Lead
-from leadsync.mapping.normalize import email_match_key
 from leadsync.store import audit, golden
 from leadsync.store.dead_letters import Failure
 from leadsync.store.golden import IdentityRef
 from leadsync.store.models import Identity, ReviewItem
 from leadsync.sync.context import RunContext
+from leadsync.sync.fold import Folded, fold
+from leadsync.sync.matching.keys import MatchKey
+from leadsync.sync.matching.stored import BlockHashes
 from leadsync.sync.plan import FieldDiff
-from leadsync.sync.policy import merge
+from leadsync.sync.readahead import Prepared
 from leadsync.sync.review import propose
 from leadsync.sync.values import jsonable, record_payload, same_value
 
@@ -94,6 +96,7 @@ def ingest(
     *,
     key_field: str | None = None,
     keep_snapshot: bool = False,
+    prepared: Prepared | None = None,
 ) -> Ingested:
     """Fold ``records`` from ``system``'s ``obj`` into golden leads.
 
@@ -106,20 +109,21 @@ def ingest(
         records: The batch, oldest first.
         key_field: For records read back from the target, the field holding a golden key.
         keep_snapshot: Store each record's fields on its identity (for the target's records).
+        prepared: ``records``' mapping results and match keys, made by a read-ahead process.
     """
     out = Ingested()
     ctx.index.begin(session)  # lock the match index first: what is read next is then current
     refs = [IdentityRef(system, obj, r.id) for r in records]
     work = _load(session, refs, records)
-    premapped = _premap(mapping, system, records, refs, work.known)
-    ctx.index.prefetch((m.lead for m in premapped.values() if m.lead is not None), work.rows)
+    premapped = _premap(mapping, system, records, refs, work.known, prepared)
+    _prefetch(ctx, work, refs, premapped, prepared)
     # The goldens that share an email or phone with a new record: read in one query what
     # matching would otherwise read one golden at a time.
     likely = [g for g in ctx.index.likely_matches() if g not in work.rows]
     work.rows.update(golden.load_golden(session, likely))
     now = ctx.clock()
     read_fields = mapping.source_fields if keep_snapshot else ()
-    for record, ref in zip(records, refs, strict=True):
+    for position, (record, ref) in enumerate(zip(records, refs, strict=True)):
         identity = work.known.get(ref)
         if identity is not None and keep_snapshot and _echo(identity.snapshot, record, read_fields):
             # Our own earlier write read back: no new observation to merge (merging it would
@@ -133,7 +137,7 @@ def ingest(
                     work.links[ref] = work.links[ref]._replace(deleted=True)
             out.deleted.append(str(ref))
             continue
-        mapped = premapped.pop(ref, None) or mapping.to_canonical(
+        mapped = premapped[position] or mapping.to_canonical(
             record.fields, record=str(ref), system=system, observed_at=record.updated_at
         )
         if mapped.lead is None or mapped.action in ("skip", "dead_letter"):
@@ -148,7 +152,10 @@ def ingest(
             golden_id, reason = _match(ctx, session, out, work, ref, mapped.lead, record)
             if golden_id == -1:
                 continue
-        touched = _merge(ctx, session, out, work, system, record, mapped.lead, golden_id, reason)
+        draft = prepared.drafts[position] if prepared is not None else None
+        touched = _merge(
+            ctx, session, out, work, system, record, mapped.lead, golden_id, reason, draft
+        )
         snapshot = jsonable(dict(record.fields)) if keep_snapshot else None
         work.links[ref] = golden.Link(touched.golden_id or 0, snapshot)
     golden.insert_new(session, work.new)
@@ -166,19 +173,44 @@ def _premap(
     records: Sequence[Record],
     refs: Sequence[IdentityRef],
     known: dict[IdentityRef, Identity],
-) -> dict[IdentityRef, MapResult]:
-    """Map the records that may be matched (new, not deleted) before the loop, once each.
+    prepared: Prepared | None,
+) -> list[MapResult | None]:
+    """Each record's mapping result by position, made before the loop where it helps.
 
-    The index reads the candidate blocks of all of them in a few queries; the loop takes each
-    result from here (a second record with the same id maps on its own).
+    Records that may be matched (new, not deleted) are mapped here, so the index reads the
+    candidate blocks of all of them in a few queries; the loop maps the others. A read-ahead
+    process has mapped every record already.
     """
-    out: dict[IdentityRef, MapResult] = {}
-    for record, ref in zip(records, refs, strict=True):
-        if ref not in known and not record.deleted and ref not in out:
-            out[ref] = mapping.to_canonical(
-                record.fields, record=str(ref), system=system, observed_at=record.updated_at
-            )
-    return out
+    if prepared is not None:
+        return list(prepared.mapped)
+    return [
+        mapping.to_canonical(
+            record.fields, record=str(ref), system=system, observed_at=record.updated_at
+        )
+        if ref not in known and not record.deleted
+        else None
+        for record, ref in zip(records, refs, strict=True)
+    ]
+
+
+def _prefetch(
+    ctx: RunContext,
+    work: _Work,
+    refs: Sequence[IdentityRef],
+    premapped: Sequence[MapResult | None],
+    prepared: Prepared | None,
+) -> None:
+    """Have the index read, in bulk, what matching the batch's new records will need."""
+    leads: list[Lead] = []
+    keyed: list[tuple[Lead, MatchKey, BlockHashes]] = []
+    for position, (ref, result) in enumerate(zip(refs, premapped, strict=True)):
+        if ref in work.known or result is None or result.lead is None:
+            continue
+        if prepared is None:
+            leads.append(result.lead)
+        elif (key := prepared.keys[position]) is not None:
+            keyed.append((result.lead, *key))
+    ctx.index.prefetch(leads, work.rows, keyed=keyed)
 
 
 def _echo(snapshot: dict[str, Any] | None, record: Record, read_fields: Sequence[str]) -> bool:
@@ -274,28 +306,37 @@ def _merge(
     incoming: Lead,
     golden_id: int | None,
     reason: str,
+    draft: Folded | None = None,
 ) -> Touched:
+    """Fold ``incoming`` into its golden lead (a new one when ``golden_id`` is None).
+
+    ``draft`` is the same fold of a new lead made ahead by a read-ahead process: used when
+    the lead is indeed new.
+    """
     now = ctx.clock()
     row = _golden_row(session, work, golden_id)
     if golden_id is not None and golden_id in out.touched:
         current: Lead | None = out.touched[golden_id].lead
     else:
         current = Lead.model_validate(row.data) if row is not None else None
-    outcome = merge(
-        current, incoming, incoming_system=system, observed_at=record.updated_at, policy=ctx.policy
-    )
-    merged = outcome.lead
+    if current is None and draft is not None:
+        folded = draft
+    else:
+        folded = fold(
+            current, incoming, system=system, observed_at=record.updated_at, policy=ctx.policy
+        )
+    merged = folded.lead
     created = row is None
-    # The dump is the costliest step here: made only when a row takes it.
     if row is None:
-        data = merged.model_dump(mode="json", exclude_defaults=True)
-        row = golden.NewGolden(work.ids.take(), data, email_match_key(merged.email), now)
+        # fold() makes data and email_key for a new or changed lead.
+        data = cast(dict[str, Any], folded.data)
+        row = golden.NewGolden(work.ids.take(), data, folded.email_key, now)
         work.rows[row.id] = row
         work.new.append(row)
-    elif outcome.changed:
-        data = merged.model_dump(mode="json", exclude_defaults=True)
-        row.data, row.version, row.updated_at = data, row.version + 1, now
-        row.email_key = email_match_key(merged.email)
+    elif folded.changed:
+        row.data = cast(dict[str, Any], folded.data)
+        row.version, row.updated_at = row.version + 1, now
+        row.email_key = folded.email_key
         if isinstance(row, golden.StoredGolden):
             work.changed[row.id] = row  # a new row goes in with insert_new, changes and all
     gid = row.id
@@ -304,19 +345,12 @@ def _merge(
     touched.sources.append(f"{system}:{record.object}:{record.id}")
     touched.reasons.append(reason or "new lead")
     # ``after`` is the value kept; what came in (and lost, perhaps) is in the detail.
-    diffs = [
-        FieldDiff(d.field, jsonable(d.old), jsonable(d.kept_value), d.winner_system, d.rule)
-        for d in outcome.decisions
-    ]
-    touched.decided(diffs)
+    touched.decided(folded.diffs)
     source = touched.sources[-1]
     work.events.extend(
-        audit.Event(
-            "field", gid, system, source, d.field, diff.old, diff.new, d.rule,
-            f"{system} sent {jsonable(d.new)!r}; kept {d.winner_system}'s value: {d.reason}"[:2000],
-        )
-        for d, diff in zip(outcome.decisions, diffs, strict=True)
-    )  # fmt: skip
+        audit.Event("field", gid, system, source, d.field, d.old, d.new, d.rule, detail)
+        for d, detail in zip(folded.diffs, folded.details, strict=True)
+    )
     ctx.index.update(gid, merged, before=current)
     return touched
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Generator, Iterable
+import os
+from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadsync.config.project import SourceRef
 from leadsync.connectors.base import Record, Source
 from leadsync.errors import BudgetExhaustedError, FatalError, LeadsyncError
 from leadsync.store import checkpoints, leases
@@ -22,6 +24,7 @@ from leadsync.sync.context import RunContext
 from leadsync.sync.gcpolicy import batch_friendly_gc
 from leadsync.sync.plan import Change, RunStats
 from leadsync.sync.prefetch import prefetched
+from leadsync.sync.readahead import Prepared, Spec, portable, read_ahead
 from leadsync.sync.replay import due_records
 from leadsync.sync.setup import build_context
 from leadsync.sync.wiring import Wiring
@@ -119,7 +122,6 @@ def _execute(
     stop: Callable[[], bool],
 ) -> None:
     target = ctx.target
-    batch_size = ctx.job.batch_size
     if isinstance(target.connector, Source):
         from leadsync.sync.refresh import refresh_all
 
@@ -127,25 +129,60 @@ def _execute(
     for batch in due_records(wiring, ctx):
         _run(ctx, batch, report, progress, keep)
     for source in ctx.job.sources:
-        connector = wiring.source(source.connector)
         mapping = wiring.mapping(source.connector, source.object, source.mapping)
         mark = checkpoints.load(ctx.factory, ctx.job.name, source.connector, source.object)
-        start = mark
-        records = connector.read(source.object, since=start.cursor)
-        fresh = (r for r in records if start.admits(r.id, r.updated_at))
-        chunks = _chunks(fresh, batch_size)
-        if not _same_object(connector, target.connector):
-            # A connector is not shared across threads: only a source that is not also the
-            # target (written by this thread) is read ahead.
-            chunks = prefetched(chunks, name=f"read {source.connector}:{source.object}")
-        with closing(chunks):
-            for chunk in chunks:
-                batch = SourceBatch(source.connector, source.object, mapping, chunk, mark)
+        batches = _batches(wiring, ctx, source, mark)
+        with closing(batches):
+            for chunk, prepared in batches:
+                batch = SourceBatch(
+                    source.connector, source.object, mapping, chunk, mark, prepared=prepared
+                )
                 mark = _run(ctx, batch, report, progress, keep)
                 _renew(ctx)
                 if stop():
                     report.error = "stopped on request after a checkpointed batch"
                     return
+
+
+def _batches(
+    wiring: Wiring, ctx: RunContext, source: SourceRef, start: checkpoints.Watermark
+) -> Generator[tuple[Sequence[Record], Prepared | None], None, None]:
+    """The source's records after ``start``, a batch at a time, read ahead of the engine."""
+    if ctx.job.read_ahead == "process":
+        if portable(wiring, source.connector):
+            spec = Spec(
+                project=wiring.project,
+                base_dir=wiring.base_dir,
+                environ=dict(os.environ if wiring.environ is None else wiring.environ),
+                connector=source.connector,
+                object=source.object,
+                mapping=source.mapping,
+                start=start,
+                batch_size=ctx.job.batch_size,
+                region=ctx.index.settings.default_region,
+                policy=ctx.policy,
+            )
+            prepared = read_ahead(spec)
+            with closing(prepared):
+                for batch in prepared:
+                    yield batch.records, batch
+            return
+        log.info(
+            "%s: connector %r was handed in, not built from the project: reading it in a thread",
+            ctx.job.name,
+            source.connector,
+        )
+    connector = wiring.source(source.connector)
+    records = connector.read(source.object, since=start.cursor)
+    fresh = (r for r in records if start.admits(r.id, r.updated_at))
+    chunks = _chunks(fresh, ctx.job.batch_size)
+    if not _same_object(connector, ctx.target.connector):
+        # A connector is not shared across threads: only a source that is not also the
+        # target (written by this thread) is read ahead.
+        chunks = prefetched(chunks, name=f"read {source.connector}:{source.object}")
+    with closing(chunks):
+        for chunk in chunks:
+            yield chunk, None
 
 
 def _run(

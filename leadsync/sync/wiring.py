@@ -35,6 +35,7 @@ class Wiring:
     environ: MappingABC[str, str] | None = None
     _connectors: dict[str, Connector] = field(default_factory=dict)
     _mappings: dict[tuple[str, str], Mapping] = field(default_factory=dict)
+    _given: set[str] = field(default_factory=set)
 
     def connector(self, name: str) -> Connector:
         """Return the connector configured as ``name`` (built on first use)."""
@@ -45,6 +46,11 @@ class Wiring:
     def use(self, name: str, connector: Connector) -> None:
         """Use an already built ``connector`` for ``name`` (e.g. one wrapped for a test)."""
         self._connectors[name] = connector
+        self._given.add(name)
+
+    def uses(self, name: str) -> bool:
+        """True when connector ``name`` was handed in with :meth:`use`, not built here."""
+        return name in self._given
 
     def source(self, name: str) -> Source:
         """Return connector ``name``, which must be able to read."""

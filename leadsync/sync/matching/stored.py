@@ -57,7 +57,7 @@ class _Batch:
 
 
 @dataclass(frozen=True, slots=True)
-class _Hashes:
+class BlockHashes:
     """The stable hashes of one MatchKey: its blocks, name terms, email and phone blocks."""
 
     blocks: list[int]
@@ -68,13 +68,15 @@ class _Hashes:
 
     @property
     def terms(self) -> list[int]:
+        """The hashes of the first-name and surname terms that are set."""
         return [t for t in (self.first, self.last) if t is not None]
 
 
-def _hashes_of(rec: MatchKey) -> _Hashes:
+def block_hashes(rec: MatchKey) -> BlockHashes:
+    """Return the stable hashes of ``rec``'s blocks and name terms (pure: any process may)."""
     names = blocking_keys(rec)
     blocks = [stable_hash(name) for name in names]
-    return _Hashes(
+    return BlockHashes(
         blocks,
         stable_hash("f|" + rec.first) if rec.first else None,
         stable_hash("l|" + rec.last) if rec.last else None,
@@ -125,7 +127,7 @@ class StoredMatchIndex(Matcher):
     def __init__(self, settings: MatchSettings | None = None) -> None:
         super().__init__(settings)
         self._batch: _Batch | None = None
-        self._hashes: dict[MatchKey, _Hashes] = {}
+        self._hashes: dict[MatchKey, BlockHashes] = {}
         self._decoded = _Decoded(DECODED_KEYS)
 
     @property
@@ -160,13 +162,27 @@ class StoredMatchIndex(Matcher):
         self._hashes = {}
         self.prefetch(leads, golden_ids)
 
-    def prefetch(self, leads: Iterable[Lead] = (), golden_ids: Iterable[int] = ()) -> None:
-        """Read what matching ``leads`` and re-indexing ``golden_ids`` will need, in bulk."""
+    def prefetch(
+        self,
+        leads: Iterable[Lead] = (),
+        golden_ids: Iterable[int] = (),
+        *,
+        keyed: Iterable[tuple[Lead, MatchKey, BlockHashes]] = (),
+    ) -> None:
+        """Read what matching ``leads`` and re-indexing ``golden_ids`` will need, in bulk.
+
+        ``keyed`` are more leads, each with the key and hashes :func:`block_hashes` made of
+        it elsewhere (a read-ahead process), so they are not computed again here.
+        """
         batch = self._need_batch()
         recs = []
         for lead in leads:
             rec = self.key_of(lead)
             batch.premade[id(lead)] = (lead, rec)
+            recs.append(rec)
+        for lead, rec, hashes in keyed:
+            batch.premade[id(lead)] = (lead, rec)
+            self._hashes[rec] = hashes
             recs.append(rec)
         self._read_records(golden_ids)
         self._read_blocks({h for rec in recs for h in self._hashes_of(rec).blocks})
@@ -306,10 +322,10 @@ class StoredMatchIndex(Matcher):
             raise RuntimeError("StoredMatchIndex used outside begin() ... flush()")
         return self._batch
 
-    def _hashes_of(self, rec: MatchKey) -> _Hashes:
+    def _hashes_of(self, rec: MatchKey) -> BlockHashes:
         hashes = self._hashes.get(rec)
         if hashes is None:
-            hashes = self._hashes[rec] = _hashes_of(rec)
+            hashes = self._hashes[rec] = block_hashes(rec)
         return hashes
 
     def _current(self, golden_id: int) -> MatchKey | None:

@@ -1,0 +1,249 @@
+"""Read, map and key a source in a process of its own, a batch ahead of the engine.
+
+With ``read_ahead: process`` a job's source is read in a child process, which also maps each
+record to a Lead, builds its match key and block hashes, and folds it as a new lead (what
+ingest stores when it matches nothing): work that depends on the record alone. The engine's
+process keeps what needs the store (matching, merging into existing leads, planning), so the
+two run on two cores. Results arrive in the engine's order, exactly as the engine would have
+made them, and one prepared batch waits at most (the pipe's send blocks until it is taken).
+
+The child builds its connector and mapping again from the project, so the source must not
+depend on objects handed to :class:`~leadsync.sync.wiring.Wiring` (see :func:`portable`).
+It ends when its batches are taken, when the engine closes the pipe, or when the engine dies
+(its next send fails): nothing outlives a killed worker by more than one batch's work.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import operator
+import pickle
+import signal
+import sys
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from leadsync.config import Project
+from leadsync.connectors.base import Record
+from leadsync.errors import FatalError
+from leadsync.mapping import Mapping
+from leadsync.mapping.mapping import MapResult
+from leadsync.store.checkpoints import Watermark
+from leadsync.sync.fold import Folded, fold
+from leadsync.sync.matching.keys import MatchKey, build_key
+from leadsync.sync.matching.stored import BlockHashes, block_hashes
+from leadsync.sync.policy import ObjectPolicy
+from leadsync.sync.wiring import Wiring
+
+_JOIN_SECONDS = 10.0
+# A child is forked from a clean server process (never from the engine, whose threads and
+# connections a fork would copy half-way); the server imports this module once.
+_CONTEXT = mp.get_context("forkserver")
+_CONTEXT.set_forkserver_preload([__name__])
+
+_RecordRow = tuple[str, str, Any, datetime, bool, str | None]
+_Keyed = tuple[tuple[Any, ...], tuple[Any, ...]]
+_KEY_FIELDS = tuple(f.name for f in fields(MatchKey))
+_key_values = operator.attrgetter(*_KEY_FIELDS)
+# The fields build_key interns (names and places repeat across records; emails do not).
+_NOT_INTERNED = ("email", "phone", "free_mail", "role_email")
+_INTERNED = frozenset(i for i, name in enumerate(_KEY_FIELDS) if name not in _NOT_INTERNED)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One batch as the read-ahead made it.
+
+    Attributes:
+        records: The source records, in read order.
+        mapped: Each record's mapping result, by position (None for a deleted record).
+        keys: Each mapped lead's match key and block hashes, by position (None when the
+            record has no lead to match).
+        drafts: Each of those leads folded as a new lead, by position: what ingest stores
+            when the lead matches nothing (most do).
+    """
+
+    records: list[Record]
+    mapped: list[MapResult | None]
+    keys: list[tuple[MatchKey, BlockHashes] | None]
+    drafts: list[Folded | None]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the child needs to read one source object.
+
+    Attributes:
+        project: The project file, loaded.
+        base_dir: Where its relative paths start.
+        environ: Where secrets are resolved (the engine's environment, taken at start).
+        connector: The source connector's name.
+        object: The object read.
+        mapping: The job's mapping override, if any.
+        start: The checkpoint: records it admits are read.
+        batch_size: Records per batch.
+        region: The match index's default phone region (keys depend on it).
+        policy: The target object's survivorship policy (new leads are folded with it).
+    """
+
+    project: Project
+    base_dir: Path
+    environ: dict[str, str]
+    connector: str
+    object: str
+    mapping: str | None
+    start: Watermark
+    batch_size: int
+    region: str
+    policy: ObjectPolicy
+
+
+def portable(wiring: Wiring, connector: str) -> bool:
+    """True when a child process can build ``connector`` from the project alone.
+
+    Dependencies handed to the wiring (sessions, test doubles) and connectors set with
+    ``use()`` live in this process only.
+    """
+    return connector not in wiring.deps and not wiring.uses(connector)
+
+
+def read_ahead(spec: Spec) -> Generator[Prepared, None, None]:
+    """Yield the source's batches, read, mapped and keyed by a child process.
+
+    Raises:
+        LeadsyncError: What the read raised in the child (the same class where it can be
+            carried over, else a FatalError naming it), after the batches read before it.
+    """
+    ours, theirs = _CONTEXT.Pipe(duplex=False)
+    child = _CONTEXT.Process(
+        target=_produce, args=(theirs, spec), name=f"read-ahead {spec.connector}", daemon=True
+    )
+    child.start()
+    theirs.close()  # ours alone now: the child's end closes with the child
+    try:
+        while True:
+            try:
+                kind, body = ours.recv()
+            except EOFError:
+                raise FatalError(
+                    f"the read-ahead process of {spec.connector}:{spec.object} ended "
+                    f"unexpectedly (exit code {child.exitcode})"
+                ) from None
+            if kind == "done":
+                return
+            if kind == "error":
+                raise body
+            yield _unpack(body)
+    finally:
+        ours.close()  # a child still sending stops at its next send
+        child.join(_JOIN_SECONDS)
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
+# -- the child ----------------------------------------------------------------------------
+def _produce(conn: Connection, spec: Spec) -> None:
+    # The engine decides when to stop (a graceful SIGTERM finishes its batch first); the child
+    # ends when the engine closes the pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    wiring = Wiring(spec.project, spec.base_dir, environ=spec.environ)
+    try:
+        try:
+            for body in _batches(wiring, spec):
+                conn.send(("batch", body))
+            conn.send(("done", None))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the engine is gone or stopped reading
+        except Exception as error:
+            conn.send(("error", _portable(error, spec)))
+    finally:
+        wiring.close()
+        conn.close()
+
+
+def _batches(wiring: Wiring, spec: Spec) -> Iterator[tuple[Any, ...]]:
+    source = wiring.source(spec.connector)
+    mapping = wiring.mapping(spec.connector, spec.object, spec.mapping)
+    start = spec.start
+    chunk: list[Record] = []
+    for record in source.read(spec.object, since=start.cursor):
+        if start.admits(record.id, record.updated_at):
+            chunk.append(record)
+            if len(chunk) == spec.batch_size:
+                yield _pack(chunk, mapping, spec)
+                chunk = []
+    if chunk:
+        yield _pack(chunk, mapping, spec)
+
+
+def _pack(records: Sequence[Record], mapping: Mapping, spec: Spec) -> tuple[Any, ...]:
+    # Plain tuples: a frozen dataclass costs several times more to unpickle.
+    rows: list[_RecordRow] = []
+    mapped: list[tuple[Any, ...] | None] = []
+    keys: list[_Keyed | None] = []
+    drafts: list[Folded | None] = []
+    for r in records:
+        rows.append((r.object, r.id, dict(r.fields), r.updated_at, r.deleted, r.merged_into))
+        if r.deleted:
+            mapped.append(None)
+            keys.append(None)
+            drafts.append(None)
+            continue
+        result = mapping.to_canonical(
+            r.fields,
+            record=f"{spec.connector}:{r.object}:{r.id}",
+            system=spec.connector,
+            observed_at=r.updated_at,
+        )
+        mapped.append((result.lead, result.errors, result.action))
+        lead = result.lead
+        if lead is None or result.action in ("skip", "dead_letter"):
+            keys.append(None)
+            drafts.append(None)
+            continue
+        rec = build_key(lead, spec.region)
+        h = block_hashes(rec)
+        keys.append((_key_values(rec), (h.blocks, h.first, h.last, h.email, h.phone)))
+        drafts.append(
+            fold(None, lead, system=spec.connector, observed_at=r.updated_at, policy=spec.policy)
+        )
+    return rows, mapped, keys, drafts
+
+
+def _portable(error: Exception, spec: Spec) -> Exception:
+    """``error`` if it survives a trip through pickle, else a FatalError that names it."""
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:
+        return FatalError(
+            f"reading {spec.connector}:{spec.object} failed: {type(error).__name__}: {error}"
+        )
+
+
+# -- back in the engine -------------------------------------------------------------------
+def _unpack(body: tuple[Any, ...]) -> Prepared:
+    rows, mapped, keys, drafts = body
+    intern = sys.intern
+    return Prepared(
+        records=[Record(o, i, f, at, d, m) for o, i, f, at, d, m in rows],
+        mapped=[MapResult(*m) if m is not None else None for m in mapped],
+        keys=[
+            (_interned(k[0], intern), BlockHashes(*k[1])) if k is not None else None for k in keys
+        ],
+        drafts=drafts,
+    )
+
+
+def _interned(values: tuple[Any, ...], intern: Any) -> MatchKey:
+    # build_key interns these, and comparisons count on it (identity first); strings that
+    # crossed a pipe are copies until interned again.
+    return MatchKey(
+        *[intern(v) if v is not None and i in _INTERNED else v for i, v in enumerate(values)]
+    )

@@ -1,0 +1,271 @@
+"""Reading ahead in a process of its own: same results as in a thread, errors carried over."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sync_harness import Crms, fast_retry, project_for
+
+from leadsync.connectors.deps import ConnectorDeps
+from leadsync.errors import FieldValueError, LeadsyncError
+from leadsync.sandbox.clients import sandbox_session
+from leadsync.sandbox.hubspot import seed_hubspot
+from leadsync.sandbox.salesforce.seed import seed_salesforce
+from leadsync.store.checkpoints import Watermark
+from leadsync.store.engine import make_engine, session_factory
+from leadsync.store.migrate import upgrade
+from leadsync.store.models import AuditEntry, GoldenLead, Identity
+from leadsync.sync import runner
+from leadsync.sync.readahead import Prepared, Spec, portable, read_ahead
+from leadsync.sync.runner import run_job
+from leadsync.sync.setup import object_policy
+from leadsync.sync.wiring import Wiring
+
+
+def _seed(crms: Crms) -> None:
+    crms.salesforce.reset()
+    crms.hubspot.reset()
+    # No Salesforce leads: their seed stamps the time of day, which two runs cannot share.
+    seed_salesforce(crms.salesforce, seed=5, leads=0, contacts=0, accounts=5, users=3)
+    seed_hubspot(crms.hubspot, seed=5, contacts=230, owners=2)
+
+
+def _contacts(crms: Crms) -> int:
+    return len(list(crms.hubspot.state.store("contacts").live()))
+
+
+def _job(read_ahead: str) -> dict[str, Any]:
+    return {
+        "jobs": [
+            {"name": "hs-to-sf", "sources": [{"connector": "hubspot", "object": "contacts"}],
+             "target": "salesforce", "object": "Lead", "batch_size": 50,
+             "read_ahead": read_ahead}
+        ]
+    }  # fmt: skip
+
+
+def _wiring(
+    crms: Crms, db_url: str, read_ahead: str, environ: dict[str, str] | None = None
+) -> Wiring:
+    """The Salesforce target is handed in; HubSpot is built from the project (portable)."""
+    project = project_for(crms, db_url, **_job(read_ahead))
+    deps = {
+        "salesforce": ConnectorDeps(
+            requests_session=sandbox_session(crms.sf_server), retry=fast_retry()
+        )
+    }
+    return Wiring(project, deps=deps, environ=environ)
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[Spec]:
+    """The specs the runner started read-ahead processes with."""
+    started: list[Spec] = []
+
+    def recording(spec: Spec) -> Iterator[Prepared]:
+        started.append(spec)
+        return read_ahead(spec)
+
+    monkeypatch.setattr(runner, "read_ahead", recording)
+    return started
+
+
+def _outcome(crms: Crms, db_url: str, read_ahead: str) -> dict[str, Any]:
+    """Sync the seeded CRMs on a fresh store at ``db_url``; return what a user could see."""
+    _seed(crms)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    wiring = _wiring(crms, db_url, read_ahead)
+    try:
+        report = run_job(wiring, factory, "hs-to-sf")
+    finally:
+        wiring.close()
+    # Salesforce ids and stamps differ from run to run, golden ids from store to store (a
+    # PostgreSQL sequence hands out blocks): records are named by the rank of their golden
+    # lead, users by user name.
+    with factory() as session:
+        rows = list(session.scalars(select(GoldenLead).order_by(GoldenLead.id)))
+        rank = {g.id: n for n, g in enumerate(rows)}
+        goldens = [g.data for g in rows]
+        identities = list(session.scalars(select(Identity)))
+        names = {
+            i.external_id: f"sf-g{rank[i.golden_id]}"
+            for i in identities
+            if i.system == "salesforce"
+        }
+        names.update({u["Id"]: u["Username"] for u in crms.salesforce.rows("User")})
+        links = sorted(
+            (i.system, names.get(i.external_id, i.external_id), rank[i.golden_id])
+            for i in identities
+        )
+        audit = sorted(
+            (a.kind, rank.get(a.golden_id or -1), names.get(a.record or "", a.record or ""),
+             a.field or "", str(a.after), re.sub(r"g:\d+", "g:?", a.detail or ""))
+            for a in session.scalars(select(AuditEntry))
+        )  # fmt: skip
+    engine.dispose()
+    volatile = {"CreatedDate", "LastModifiedDate", "SystemModstamp"}
+    leads = sorted(
+        sorted((k, names.get(str(v), str(v))) for k, v in r.items() if k not in volatile)
+        for r in crms.salesforce.rows("Lead")
+    )
+    return {
+        "status": report.status,
+        "stats": report.stats.as_dict(),
+        "goldens": goldens,
+        "links": links,
+        "audit": audit,
+        "leads": leads,
+    }
+
+
+def test_a_process_read_ahead_gives_what_a_thread_gives(
+    crms: Crms, db_url: str, tmp_path: Path, spy: list[Spec]
+) -> None:
+    in_thread = _outcome(crms, f"sqlite:///{tmp_path / 'thread.db'}", "thread")
+    assert spy == []
+    in_process = _outcome(crms, db_url, "process")
+    assert [s.connector for s in spy] == ["hubspot"]
+    assert in_thread["stats"]["read"] == _contacts(crms)
+    assert in_thread["stats"]["matched"] >= 5  # the seed's twins: matching ran
+    assert in_thread["leads"]
+    assert in_thread["audit"]
+    assert in_process == in_thread
+
+
+def test_a_failed_read_raises_the_same_error_from_the_process(
+    crms: Crms, db_url: str, tmp_path: Path, spy: list[Spec]
+) -> None:
+    _seed(crms)
+    errors = []
+    for url, mode in ((f"sqlite:///{tmp_path / 'thread.db'}", "thread"), (db_url, "process")):
+        engine = make_engine(url)
+        upgrade(engine)
+        wrong_token = {**os.environ, "TEST_HS_TOKEN": "not-the-token"}
+        wiring = _wiring(crms, url, mode, environ=wrong_token)
+        with pytest.raises(LeadsyncError) as caught:
+            run_job(wiring, session_factory(engine), "hs-to-sf")
+        wiring.close()
+        engine.dispose()
+        errors.append((type(caught.value), str(caught.value)))
+    assert len(spy) == 1
+    assert errors[1] == errors[0]
+
+
+def test_a_connector_given_to_the_wiring_is_read_in_a_thread(
+    crms: Crms, db_url: str, spy: list[Spec]
+) -> None:
+    _seed(crms)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    wiring = _wiring(crms, db_url, "process")
+    wiring.deps = {**wiring.deps, "hubspot": ConnectorDeps(retry=fast_retry())}
+    assert not portable(wiring, "hubspot")
+    report = run_job(wiring, session_factory(engine), "hs-to-sf")
+    wiring.close()
+    engine.dispose()
+    assert report.status == "succeeded"
+    assert report.stats.read == _contacts(crms)
+    assert spy == []
+
+
+def _spec(crms: Crms, batch_size: int) -> Spec:
+    project = project_for(crms, "sqlite://", **_job("process"))
+    return Spec(
+        project=project,
+        base_dir=Path(),
+        environ=dict(os.environ),
+        connector="hubspot",
+        object="contacts",
+        mapping=None,
+        start=Watermark(),
+        batch_size=batch_size,
+        region="US",
+        policy=object_policy(project.policy, "Lead"),
+    )
+
+
+def _wait_until(done: Callable[[], bool], seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if done():
+            return True
+        time.sleep(0.05)
+    return done()
+
+
+def test_closing_early_ends_the_process(crms: Crms) -> None:
+    _seed(crms)
+    before = set(multiprocessing.active_children())
+    batches = read_ahead(_spec(crms, batch_size=20))
+    first = next(batches)
+    assert len(first.records) == 20
+    assert [m is not None for m in first.mapped] == [not r.deleted for r in first.records]
+    children = set(multiprocessing.active_children()) - before
+    assert len(children) == 1
+    batches.close()  # 20 records taken of 238: the child is still reading
+    assert _wait_until(lambda: not any(c.is_alive() for c in children))
+
+
+def test_prepared_batches_hold_the_engine_s_own_results(crms: Crms) -> None:
+    _seed(crms)
+    spec = _spec(crms, batch_size=100)
+    wiring = Wiring(spec.project)
+    mapping = wiring.mapping("hubspot", "contacts")
+    from leadsync.sync.fold import fold
+    from leadsync.sync.matching.keys import build_key
+    from leadsync.sync.matching.stored import block_hashes
+
+    seen, with_errors = 0, 0
+    for prepared in read_ahead(spec):
+        for record, mapped, key, draft in zip(
+            prepared.records, prepared.mapped, prepared.keys, prepared.drafts, strict=True
+        ):
+            here = mapping.to_canonical(
+                record.fields,
+                record=f"hubspot:contacts:{record.id}",
+                system="hubspot",
+                observed_at=record.updated_at,
+            )
+            assert mapped is not None
+            assert (mapped.lead, mapped.action) == (here.lead, here.action)
+            assert [(type(e), str(e)) for e in mapped.errors] == [
+                (type(e), str(e)) for e in here.errors
+            ]
+            with_errors += bool(here.errors)
+            assert here.lead is not None
+            assert key is not None
+            assert draft is not None
+            assert key == (build_key(here.lead, "US"), block_hashes(build_key(here.lead, "US")))
+            local = fold(
+                None, here.lead, system="hubspot", observed_at=record.updated_at,
+                policy=spec.policy,
+            )  # fmt: skip
+            assert draft == local
+            seen += 1
+    wiring.close()
+    assert seen == _contacts(crms)
+    assert with_errors > 0  # field errors crossed the pipe too (the seed has messy phones)
+
+
+def test_a_field_error_survives_pickling() -> None:
+    error = FieldValueError("hubspot:contacts:7", "phone", "12", "a phone number")
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is FieldValueError
+    assert (back.record, back.field, back.value, back.expected, str(back)) == (
+        error.record,
+        error.field,
+        error.value,
+        error.expected,
+        str(error),
+    )
