@@ -100,8 +100,13 @@ def test_validate_command_exits_2_and_never_prints_the_secret(
     assert len(json.loads(json_result.output)["issues"]) == 8
     with pytest.raises(ConfigError) as raised:
         load_project(path)
-    for text in (result.output, json_result.output, str(raised.value), repr(raised.value),
-                 caplog.text):
+    for text in (
+        result.output,
+        json_result.output,
+        str(raised.value),
+        repr(raised.value),
+        caplog.text,
+    ):
         assert SECRET not in text
 
 
