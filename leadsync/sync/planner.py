@@ -29,7 +29,7 @@ def plan(
 ) -> tuple[list[Change], dict[int, dict[str, Any]]]:
     """Return one change per golden lead the batch touched, and their target snapshots."""
     target = ctx.target
-    ids = list(ingested.touched)
+    ids = _may_be_in_target(ctx, ingested)
     existing = golden.identities_of(session, ids, target.name, target.object)
     contacts = (
         golden.identities_of(session, ids, target.name, target.contact_object)
@@ -67,6 +67,23 @@ def plan(
     for draft in drafts:
         _finish(ctx, draft)
     return changes, snapshots
+
+
+def _may_be_in_target(ctx: RunContext, ingested: Ingested) -> list[int]:
+    """The touched golden ids that may have an identity in the target already.
+
+    A golden lead this batch created is linked to this batch's records only, so it has one
+    in the target only when one of those records came from the target's object; most of a
+    large first sync is such new leads, and looking each up cost a query per 500.
+    """
+    target = ctx.target
+    objects = (target.object, target.contact_object)
+    own = tuple(f"{target.name}:{o}:" for o in objects if o)
+    return [
+        gid
+        for gid, touched in ingested.touched.items()
+        if not touched.created or any(s.startswith(own) for s in touched.sources)
+    ]
 
 
 def _draft(
