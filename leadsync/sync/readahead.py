@@ -24,6 +24,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,10 @@ def portable(wiring: Wiring, connector: str) -> bool:
 
 
 def read_ahead(spec: Spec) -> Generator[Prepared, None, None]:
-    """Yield the source's batches, read, mapped and keyed by a child process.
+    """Start a child process reading the source now; return its batches as they come.
+
+    The child starts at once (not at the first batch asked for), so its start-up and first
+    read overlap whatever the engine does meanwhile. Close the generator to stop it.
 
     Raises:
         LeadsyncError: What the read raised in the child (the same class where it can be
@@ -124,6 +128,10 @@ def read_ahead(spec: Spec) -> Generator[Prepared, None, None]:
     )
     child.start()
     theirs.close()  # ours alone now: the child's end closes with the child
+    return _received(ours, child, spec)
+
+
+def _received(ours: Connection, child: BaseProcess, spec: Spec) -> Generator[Prepared, None, None]:
     try:
         while True:
             try:

@@ -6,7 +6,7 @@ import itertools
 import logging
 import os
 from collections.abc import Callable, Generator, Iterable, Sequence
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -121,33 +121,48 @@ def _execute(
     keep: bool,
     stop: Callable[[], bool],
 ) -> None:
-    target = ctx.target
-    if isinstance(target.connector, Source):
-        from leadsync.sync.refresh import refresh_all
+    sources = ctx.job.sources
+    with ExitStack() as stack:
+        opened: dict[int, tuple[checkpoints.Watermark, _Batches]] = {}
+        if ctx.job.read_ahead == "process" and sources and sources[0].connector != ctx.job.target:
+            # A read-ahead process starts now: its start-up and first read overlap the
+            # refresh and the replays below (neither moves a source's checkpoint).
+            opened[0] = _open(wiring, ctx, sources[0])
+            stack.callback(opened[0][1].close)
+        target = ctx.target
+        if isinstance(target.connector, Source):
+            from leadsync.sync.refresh import refresh_all
 
-        refresh_all(ctx, target.connector)
-    for batch in due_records(wiring, ctx):
-        _run(ctx, batch, report, progress, keep)
-    for source in ctx.job.sources:
-        mapping = wiring.mapping(source.connector, source.object, source.mapping)
-        mark = checkpoints.load(ctx.factory, ctx.job.name, source.connector, source.object)
-        batches = _batches(wiring, ctx, source, mark)
-        with closing(batches):
-            for chunk, prepared in batches:
-                batch = SourceBatch(
-                    source.connector, source.object, mapping, chunk, mark, prepared=prepared
-                )
-                mark = _run(ctx, batch, report, progress, keep)
-                _renew(ctx)
-                if stop():
-                    report.error = "stopped on request after a checkpointed batch"
-                    return
+            refresh_all(ctx, target.connector)
+        for batch in due_records(wiring, ctx):
+            _run(ctx, batch, report, progress, keep)
+        for position, source in enumerate(sources):
+            mapping = wiring.mapping(source.connector, source.object, source.mapping)
+            mark, batches = opened[position] if position in opened else _open(wiring, ctx, source)
+            with closing(batches):
+                for chunk, prepared in batches:
+                    batch = SourceBatch(
+                        source.connector, source.object, mapping, chunk, mark, prepared=prepared
+                    )
+                    mark = _run(ctx, batch, report, progress, keep)
+                    _renew(ctx)
+                    if stop():
+                        report.error = "stopped on request after a checkpointed batch"
+                        return
 
 
-def _batches(
-    wiring: Wiring, ctx: RunContext, source: SourceRef, start: checkpoints.Watermark
-) -> Generator[tuple[Sequence[Record], Prepared | None], None, None]:
-    """The source's records after ``start``, a batch at a time, read ahead of the engine."""
+_Batches = Generator[tuple[Sequence[Record], Prepared | None], None, None]
+
+
+def _open(
+    wiring: Wiring, ctx: RunContext, source: SourceRef
+) -> tuple[checkpoints.Watermark, _Batches]:
+    """The source's checkpoint, and its records after it a batch at a time, read ahead.
+
+    With ``read_ahead: process`` the reading process starts here; a thread starts reading
+    at the first batch asked for.
+    """
+    start = checkpoints.load(ctx.factory, ctx.job.name, source.connector, source.object)
     if ctx.job.read_ahead == "process":
         if portable(wiring, source.connector):
             spec = Spec(
@@ -162,16 +177,24 @@ def _batches(
                 region=ctx.index.settings.default_region,
                 policy=ctx.policy,
             )
-            prepared = read_ahead(spec)
-            with closing(prepared):
-                for batch in prepared:
-                    yield batch.records, batch
-            return
+            return start, _prepared(read_ahead(spec))
         log.info(
             "%s: connector %r was handed in, not built from the project: reading it in a thread",
             ctx.job.name,
             source.connector,
         )
+    return start, _in_thread(wiring, ctx, source, start)
+
+
+def _prepared(batches: Generator[Prepared, None, None]) -> _Batches:
+    with closing(batches):
+        for batch in batches:
+            yield batch.records, batch
+
+
+def _in_thread(
+    wiring: Wiring, ctx: RunContext, source: SourceRef, start: checkpoints.Watermark
+) -> _Batches:
     connector = wiring.source(source.connector)
     records = connector.read(source.object, since=start.cursor)
     fresh = (r for r in records if start.admits(r.id, r.updated_at))

@@ -6,6 +6,8 @@ import multiprocessing
 import os
 import pickle
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -269,3 +271,53 @@ def test_a_field_error_survives_pickling() -> None:
         error.expected,
         str(error),
     )
+
+
+_ENGINE = """
+import multiprocessing, os, sys, time
+from pathlib import Path
+from leadsync.config.project import Project
+from leadsync.store.checkpoints import Watermark
+from leadsync.sync.policy import ObjectPolicy
+from leadsync.sync.readahead import Spec, read_ahead
+
+project = Project.model_validate({
+    "connectors": {"hubspot": {"type": "hubspot", "settings": {
+        "auth": {"kind": "private_app", "access_token": "${TEST_HS_TOKEN}"},
+        "base_url": sys.argv[1]}}},
+    "jobs": [{"name": "j", "sources": [{"connector": "hubspot", "object": "contacts"}],
+              "target": "hubspot", "object": "contacts"}],
+})
+spec = Spec(project, Path(), dict(os.environ), "hubspot", "contacts", None, Watermark(), 10,
+            "US", ObjectPolicy())
+batches = read_ahead(spec)
+next(batches)
+print(multiprocessing.active_children()[0].pid, flush=True)
+time.sleep(600)  # killed here, one batch taken, the child blocked on its next send
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"  # a zombie has exited; only its parent's reaping is left
+
+
+def test_a_killed_engine_leaves_no_read_ahead_process(crms: Crms) -> None:
+    _seed(crms)
+    engine = subprocess.Popen(
+        [sys.executable, "-c", _ENGINE, crms.hs_server.base_url],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert engine.stdout is not None
+        child = int(engine.stdout.readline())
+        time.sleep(0.5)
+        assert not _gone(child)  # still there while the engine lives
+    finally:
+        engine.kill()  # SIGKILL: no cleanup runs in the engine
+        engine.wait()
+    assert _wait_until(lambda: _gone(child))
