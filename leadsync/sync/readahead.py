@@ -42,9 +42,13 @@ from leadsync.sync.wiring import Wiring
 
 _JOIN_SECONDS = 10.0
 # A child is forked from a clean server process (never from the engine, whose threads and
-# connections a fork would copy half-way); the server imports this module once.
-_CONTEXT = mp.get_context("forkserver")
-_CONTEXT.set_forkserver_preload([__name__])
+# connections a fork would copy half-way); the server imports this module once, so children
+# after the first start in milliseconds. Where there is no fork server (Windows), spawn.
+_CONTEXT: Any = mp.get_context(
+    "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+)
+if _CONTEXT.get_start_method() == "forkserver":
+    _CONTEXT.set_forkserver_preload([__name__])
 
 _RecordRow = tuple[str, str, Any, datetime, bool, str | None]
 _Keyed = tuple[tuple[Any, ...], tuple[Any, ...]]
