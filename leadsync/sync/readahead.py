@@ -15,21 +15,22 @@ It ends when its batches are taken, when the engine closes the pipe, or when the
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import operator
 import pickle
 import signal
 import sys
-from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass, fields
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 from leadsync.config import Project
-from leadsync.connectors.base import Record
+from leadsync.connectors.base import Record, Source
 from leadsync.errors import FatalError
 from leadsync.mapping import Mapping
 from leadsync.mapping.mapping import MapResult
@@ -95,9 +96,9 @@ class Spec:
         policy: The target object's survivorship policy (new leads are folded with it).
     """
 
-    project: Project
+    project: Project = field(repr=False)  # holds secret references
     base_dir: Path
-    environ: dict[str, str]
+    environ: dict[str, str] = field(repr=False)  # holds the secrets
     connector: str
     object: str
     mapping: str | None
@@ -116,72 +117,108 @@ def portable(wiring: Wiring, connector: str) -> bool:
     return connector not in wiring.deps and not wiring.uses(connector)
 
 
-def read_ahead(spec: Spec) -> Generator[Prepared, None, None]:
-    """Start a child process reading the source now; return its batches as they come.
+class ReadAhead:
+    """A child process reading one source object for the engine; iterate it for the batches.
 
-    The child starts at once (not at the first batch asked for), so its start-up and first
-    read overlap whatever the engine does meanwhile. Close the generator to stop it.
+    The child starts at once and gets ready (imports, connector, login) while the engine does
+    other work; it opens the source's read only when the first batch is asked for (a read
+    cursor left waiting could expire). :meth:`close` ends it whether or not it was iterated.
 
-    Raises:
+    Raises (while iterating):
         LeadsyncError: What the read raised in the child (the same class where it can be
             carried over, else a FatalError naming it), after the batches read before it.
     """
-    ours, theirs = _CONTEXT.Pipe(duplex=False)
-    child = _CONTEXT.Process(
-        target=_produce, args=(theirs, spec), name=f"read-ahead {spec.connector}", daemon=True
-    )
-    child.start()
-    theirs.close()  # ours alone now: the child's end closes with the child
-    return _received(ours, child, spec)
+
+    def __init__(self, spec: Spec) -> None:
+        self._spec = spec
+        self._pipe, theirs = _CONTEXT.Pipe()
+        self._child = _CONTEXT.Process(
+            target=_produce, args=(theirs, spec), name=f"read-ahead {spec.connector}", daemon=True
+        )
+        try:
+            self._child.start()
+        finally:
+            theirs.close()  # ours alone now: the child's end closes with the child
+        self._asked = False
+
+    def __iter__(self) -> Iterator[Prepared]:
+        return self
+
+    def __next__(self) -> Prepared:
+        if not self._asked:
+            self._pipe.send("go")
+            self._asked = True
+        try:
+            kind, body = self._pipe.recv()
+        except EOFError:
+            self._child.join(1.0)  # for its exit code
+            raise FatalError(
+                f"the read-ahead process of {self._spec.connector}:{self._spec.object} ended "
+                f"unexpectedly (exit code {self._child.exitcode})"
+            ) from None
+        if kind == "done":
+            raise StopIteration
+        if kind == "error":
+            error, trace = body
+            raise error from _ChildError(trace)
+        return _unpack(body)
+
+    def close(self) -> None:
+        """End the child: it stops at its next send, or is killed after a grace period."""
+        self._pipe.close()
+        self._child.join(_JOIN_SECONDS)
+        if self._child.is_alive():
+            self._child.kill()
+            self._child.join()
 
 
-def _received(ours: Connection, child: BaseProcess, spec: Spec) -> Generator[Prepared, None, None]:
-    try:
-        while True:
-            try:
-                kind, body = ours.recv()
-            except EOFError:
-                raise FatalError(
-                    f"the read-ahead process of {spec.connector}:{spec.object} ended "
-                    f"unexpectedly (exit code {child.exitcode})"
-                ) from None
-            if kind == "done":
-                return
-            if kind == "error":
-                raise body
-            yield _unpack(body)
-    finally:
-        ours.close()  # a child still sending stops at its next send
-        child.join(_JOIN_SECONDS)
-        if child.is_alive():
-            child.kill()
-            child.join()
+def read_ahead(spec: Spec) -> ReadAhead:
+    """Start reading ``spec``'s source in a child process (see :class:`ReadAhead`)."""
+    return ReadAhead(spec)
+
+
+class _ChildError(Exception):
+    """Where in the read-ahead process an error was raised (the cause of the error re-raised)."""
+
+    def __init__(self, trace: str) -> None:
+        super().__init__(trace)
+        self.trace = trace
+
+    def __str__(self) -> str:
+        return f"\n--- in the read-ahead process ---\n{self.trace}"
 
 
 # -- the child ----------------------------------------------------------------------------
 def _produce(conn: Connection, spec: Spec) -> None:
-    # The engine decides when to stop (a graceful SIGTERM finishes its batch first); the child
-    # ends when the engine closes the pipe.
+    # Ctrl-C reaches the whole process group: the engine handles it and closes the pipe.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     wiring = Wiring(spec.project, spec.base_dir, environ=spec.environ)
     try:
         try:
-            for body in _batches(wiring, spec):
+            batches = _batches(wiring, spec)
+            conn.recv()  # "go": the engine wants the first batch
+            for body in batches:
                 conn.send(("batch", body))
             conn.send(("done", None))
-        except (BrokenPipeError, ConnectionResetError):
+        except (EOFError, BrokenPipeError, ConnectionResetError):
             return  # the engine is gone or stopped reading
         except Exception as error:
-            conn.send(("error", _portable(error, spec)))
+            trace = "".join(traceback.format_exception(error))
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                conn.send(("error", (_portable(error, spec), trace)))
     finally:
         wiring.close()
         conn.close()
 
 
 def _batches(wiring: Wiring, spec: Spec) -> Iterator[tuple[Any, ...]]:
+    """Build the connector and mapping now; read when the first batch is asked for."""
     source = wiring.source(spec.connector)
     mapping = wiring.mapping(spec.connector, spec.object, spec.mapping)
+    return _read(source, mapping, spec)
+
+
+def _read(source: Source, mapping: Mapping, spec: Spec) -> Iterator[tuple[Any, ...]]:
     start = spec.start
     chunk: list[Record] = []
     for record in source.read(spec.object, since=start.cursor):
@@ -209,7 +246,7 @@ def _pack(records: Sequence[Record], mapping: Mapping, spec: Spec) -> tuple[Any,
             continue
         result = mapping.to_canonical(
             r.fields,
-            record=f"{spec.connector}:{r.object}:{r.id}",
+            record=f"{spec.connector}:{spec.object}:{r.id}",
             system=spec.connector,
             observed_at=r.updated_at,
         )
@@ -219,12 +256,20 @@ def _pack(records: Sequence[Record], mapping: Mapping, spec: Spec) -> tuple[Any,
             keys.append(None)
             drafts.append(None)
             continue
-        rec = build_key(lead, spec.region)
-        h = block_hashes(rec)
-        keys.append((_key_values(rec), (h.blocks, h.first, h.last, h.email, h.phone)))
-        drafts.append(
-            fold(None, lead, system=spec.connector, observed_at=r.updated_at, policy=spec.policy)
-        )
+        try:
+            rec = build_key(lead, spec.region)
+            h = block_hashes(rec)
+            key = (_key_values(rec), (h.blocks, h.first, h.last, h.email, h.phone))
+            draft = fold(
+                None, lead, system=spec.connector, observed_at=r.updated_at, policy=spec.policy
+            )
+        except Exception:
+            # Ahead of need (a known or matching lead never needs the fold): the engine makes
+            # what is missing itself, if it needs it, and meets the error there, as a thread
+            # read-ahead would.
+            key, draft = None, None
+        keys.append(key)
+        drafts.append(draft)
     return rows, mapped, keys, drafts
 
 

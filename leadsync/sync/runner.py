@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,7 +25,7 @@ from leadsync.sync.context import RunContext
 from leadsync.sync.gcpolicy import batch_friendly_gc
 from leadsync.sync.plan import Change, RunStats
 from leadsync.sync.prefetch import prefetched
-from leadsync.sync.readahead import Prepared, Spec, portable, read_ahead
+from leadsync.sync.readahead import Prepared, ReadAhead, Spec, portable, read_ahead
 from leadsync.sync.replay import due_records
 from leadsync.sync.setup import build_context
 from leadsync.sync.wiring import Wiring
@@ -124,9 +125,9 @@ def _execute(
     sources = ctx.job.sources
     with ExitStack() as stack:
         opened: dict[int, tuple[checkpoints.Watermark, _Batches]] = {}
-        if ctx.job.read_ahead == "process" and sources and sources[0].connector != ctx.job.target:
-            # A read-ahead process starts now: its start-up and first read overlap the
-            # refresh and the replays below (neither moves a source's checkpoint).
+        if ctx.job.read_ahead == "process" and sources:
+            # A read-ahead process starts now: its start-up (imports, connector, login)
+            # overlaps the refresh and the replays below. It reads when asked, after them.
             opened[0] = _open(wiring, ctx, sources[0])
             stack.callback(opened[0][1].close)
         target = ctx.target
@@ -151,7 +152,28 @@ def _execute(
                         return
 
 
-_Batches = Generator[tuple[Sequence[Record], Prepared | None], None, None]
+_Batch = tuple[Sequence[Record], Prepared | None]
+
+
+class _Batches(Protocol):
+    """A source's batches, read ahead; ``close`` stops the reader, iterated or not."""
+
+    def __iter__(self) -> Iterator[_Batch]: ...
+
+    def close(self) -> None: ...
+
+
+class _FromProcess:
+    """The batches of a read-ahead process, with the results it prepared."""
+
+    def __init__(self, reader: ReadAhead) -> None:
+        self._reader = reader
+
+    def __iter__(self) -> Iterator[_Batch]:
+        return ((batch.records, batch) for batch in self._reader)
+
+    def close(self) -> None:
+        self._reader.close()
 
 
 def _open(
@@ -159,11 +181,13 @@ def _open(
 ) -> tuple[checkpoints.Watermark, _Batches]:
     """The source's checkpoint, and its records after it a batch at a time, read ahead.
 
-    With ``read_ahead: process`` the reading process starts here; a thread starts reading
-    at the first batch asked for.
+    With ``read_ahead: process`` the reading process starts here, unless the source is the
+    target's connector (it is written meanwhile: its API budget and session are shared) or
+    was handed in rather than built from the project; those read in a thread, which starts at
+    the first batch asked for.
     """
     start = checkpoints.load(ctx.factory, ctx.job.name, source.connector, source.object)
-    if ctx.job.read_ahead == "process":
+    if ctx.job.read_ahead == "process" and source.connector != ctx.job.target:
         if portable(wiring, source.connector):
             spec = Spec(
                 project=wiring.project,
@@ -177,7 +201,7 @@ def _open(
                 region=ctx.index.settings.default_region,
                 policy=ctx.policy,
             )
-            return start, _prepared(read_ahead(spec))
+            return start, _FromProcess(read_ahead(spec))
         log.info(
             "%s: connector %r was handed in, not built from the project: reading it in a thread",
             ctx.job.name,
@@ -186,15 +210,9 @@ def _open(
     return start, _in_thread(wiring, ctx, source, start)
 
 
-def _prepared(batches: Generator[Prepared, None, None]) -> _Batches:
-    with closing(batches):
-        for batch in batches:
-            yield batch.records, batch
-
-
 def _in_thread(
     wiring: Wiring, ctx: RunContext, source: SourceRef, start: checkpoints.Watermark
-) -> _Batches:
+) -> Generator[_Batch, None, None]:
     connector = wiring.source(source.connector)
     records = connector.read(source.object, since=start.cursor)
     fresh = (r for r in records if start.admits(r.id, r.updated_at))

@@ -34,7 +34,7 @@ class Wiring:
     deps: MappingABC[str, ConnectorDeps] = field(default_factory=dict)
     environ: MappingABC[str, str] | None = None
     _connectors: dict[str, Connector] = field(default_factory=dict)
-    _mappings: dict[tuple[str, str], Mapping] = field(default_factory=dict)
+    _mappings: dict[tuple[str, str, str | None], Mapping] = field(default_factory=dict)
     _given: set[str] = field(default_factory=set)
 
     def connector(self, name: str) -> Connector:
@@ -68,7 +68,7 @@ class Wiring:
 
     def mapping(self, connector: str, obj: str, override: str | None = None) -> Mapping:
         """Return the mapping of ``connector``'s ``obj``: the job's, the project's or default."""
-        key = (connector, obj)
+        key = (connector, obj, override)
         if key not in self._mappings:
             self._mappings[key] = load_mapping(self._mapping_path(connector, obj, override))
         return self._mappings[key]

@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,9 @@ from leadsync.store.checkpoints import Watermark
 from leadsync.store.engine import make_engine, session_factory
 from leadsync.store.migrate import upgrade
 from leadsync.store.models import AuditEntry, GoldenLead, Identity
-from leadsync.sync import runner
-from leadsync.sync.readahead import Prepared, Spec, portable, read_ahead
+from leadsync.sync import readahead, runner
+from leadsync.sync.fold import fold
+from leadsync.sync.readahead import ReadAhead, Spec, portable, read_ahead
 from leadsync.sync.runner import run_job
 from leadsync.sync.setup import object_policy
 from leadsync.sync.wiring import Wiring
@@ -73,7 +74,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[Spec]:
     """The specs the runner started read-ahead processes with."""
     started: list[Spec] = []
 
-    def recording(spec: Spec) -> Iterator[Prepared]:
+    def recording(spec: Spec) -> ReadAhead:
         started.append(spec)
         return read_ahead(spec)
 
@@ -206,17 +207,79 @@ def _wait_until(done: Callable[[], bool], seconds: float = 20.0) -> bool:
     return done()
 
 
+def _closes_cleanly(reader: ReadAhead, children: set[Any]) -> None:
+    """``reader.close()`` ends its child by closing the pipe: exit code 0, no kill."""
+    assert len(children) == 1
+    started = time.monotonic()
+    reader.close()
+    assert time.monotonic() - started < 5  # the kill comes only after 10 s
+    assert [c.exitcode for c in children] == [0]
+
+
 def test_closing_early_ends_the_process(crms: Crms) -> None:
     _seed(crms)
     before = set(multiprocessing.active_children())
-    batches = read_ahead(_spec(crms, batch_size=20))
-    first = next(batches)
+    reader = read_ahead(_spec(crms, batch_size=20))
+    first = next(reader)
     assert len(first.records) == 20
     assert [m is not None for m in first.mapped] == [not r.deleted for r in first.records]
-    children = set(multiprocessing.active_children()) - before
-    assert len(children) == 1
-    batches.close()  # 20 records taken of 238: the child is still reading
-    assert _wait_until(lambda: not any(c.is_alive() for c in children))
+    # 20 records taken of 230: the child is still reading, or waiting to send the next 20.
+    _closes_cleanly(reader, set(multiprocessing.active_children()) - before)
+
+
+def test_a_read_ahead_never_asked_for_a_batch_ends_on_close(crms: Crms) -> None:
+    _seed(crms)
+    before = set(multiprocessing.active_children())
+    reader = read_ahead(_spec(crms, batch_size=20))
+    time.sleep(0.5)  # the child is ready and waits to be asked
+    _closes_cleanly(reader, set(multiprocessing.active_children()) - before)
+    assert crms.hubspot.calls.snapshot() == {}  # it never read: nothing was asked for
+
+
+def test_a_failure_before_the_first_batch_leaves_no_read_ahead_process(
+    crms: Crms, db_url: str, monkeypatch: pytest.MonkeyPatch, spy: list[Spec]
+) -> None:
+    _seed(crms)
+
+    def broken_refresh(*_args: Any) -> None:
+        raise RuntimeError("the refresh broke")
+
+    monkeypatch.setattr("leadsync.sync.refresh.refresh_all", broken_refresh)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    wiring = _wiring(crms, db_url, "process")
+    before = set(multiprocessing.active_children())
+    with pytest.raises(RuntimeError, match="the refresh broke"):
+        run_job(wiring, session_factory(engine), "hs-to-sf")
+    wiring.close()
+    engine.dispose()
+    assert len(spy) == 1  # the read-ahead had started before the refresh
+    assert set(multiprocessing.active_children()) - before == set()
+
+
+def test_a_lead_the_child_cannot_fold_is_left_to_the_engine(
+    crms: Crms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(crms)
+    spec = _spec(crms, batch_size=100)
+    wiring = Wiring(spec.project)
+    records = list(wiring.source("hubspot").read("contacts"))[:3]
+    mapping = wiring.mapping("hubspot", "contacts")
+    wiring.close()
+
+    def fold_failing_on_second(current: Any, lead: Any, **kwargs: Any) -> Any:
+        if lead.email == second:
+            raise ValueError("a policy hook failed")
+        return fold(current, lead, **kwargs)
+
+    second = mapping.to_canonical(
+        records[1].fields, record="r", system="hubspot", observed_at=records[1].updated_at
+    ).lead.email  # type: ignore[union-attr]
+    monkeypatch.setattr(readahead, "fold", fold_failing_on_second)
+    _rows, mapped, keys, drafts = readahead._pack(records, mapping, spec)
+    assert [m is not None for m in mapped] == [True, True, True]
+    assert [k is not None for k in keys] == [True, False, True]
+    assert [d is not None for d in drafts] == [True, False, True]
 
 
 def test_prepared_batches_hold_the_engine_s_own_results(crms: Crms) -> None:
@@ -224,7 +287,6 @@ def test_prepared_batches_hold_the_engine_s_own_results(crms: Crms) -> None:
     spec = _spec(crms, batch_size=100)
     wiring = Wiring(spec.project)
     mapping = wiring.mapping("hubspot", "contacts")
-    from leadsync.sync.fold import fold
     from leadsync.sync.matching.keys import build_key
     from leadsync.sync.matching.stored import block_hashes
 
