@@ -10,7 +10,8 @@ made them, and one prepared batch waits at most (the pipe's send blocks until it
 The child builds its connector and mapping again from the project, so the source must not
 depend on objects handed to :class:`~leadsync.sync.wiring.Wiring` (see :func:`portable`).
 It ends when its batches are taken, when the engine closes the pipe, or when the engine dies
-(its next send fails): nothing outlives a killed worker by more than one batch's work.
+(the pipe closes: its wait for the first request or its next send fails): nothing outlives a
+killed worker by more than one batch's work.
 """
 
 from __future__ import annotations
@@ -146,8 +147,11 @@ class ReadAhead:
 
     def __next__(self) -> Prepared:
         if not self._asked:
-            self._pipe.send("go")
             self._asked = True
+            # A child that failed while getting ready has sent its error and gone: the error
+            # is still there to read below.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._pipe.send("go")
         try:
             kind, body = self._pipe.recv()
         except EOFError:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sync_harness import Crms, fast_retry, project_for
 
 from leadsync.connectors.deps import ConnectorDeps
-from leadsync.errors import FieldValueError, LeadsyncError
+from leadsync.errors import ConfigError, FieldValueError, LeadsyncError
 from leadsync.sandbox.clients import sandbox_session
 from leadsync.sandbox.hubspot import seed_hubspot
 from leadsync.sandbox.salesforce.seed import seed_salesforce
@@ -383,3 +383,37 @@ def test_a_killed_engine_leaves_no_read_ahead_process(crms: Crms) -> None:
         engine.kill()  # SIGKILL: no cleanup runs in the engine
         engine.wait()
     assert _wait_until(lambda: _gone(child))
+
+
+def test_a_connector_that_cannot_be_built_fails_alike_in_the_process(
+    crms: Crms, db_url: str, tmp_path: Path, spy: list[Spec]
+) -> None:
+    """The child fails while getting ready, before the engine asks: the same error."""
+    _seed(crms)
+    errors = []
+    for url, mode in ((f"sqlite:///{tmp_path / 'thread.db'}", "thread"), (db_url, "process")):
+        engine = make_engine(url)
+        upgrade(engine)
+        wiring = _wiring(crms, url, mode)
+        wiring.project.connectors["hubspot"].settings["rate_limit"] = "fast"
+        with pytest.raises(LeadsyncError) as caught:
+            run_job(wiring, session_factory(engine), "hs-to-sf")
+        wiring.close()
+        engine.dispose()
+        errors.append((type(caught.value), str(caught.value)))
+    assert len(spy) == 1
+    assert errors[1] == errors[0]
+    assert "connector 'hubspot' settings" in errors[0][1]
+
+
+def test_an_error_while_getting_ready_is_read_after_the_child_is_gone(crms: Crms) -> None:
+    spec = _spec(crms, batch_size=20)
+    spec.project.connectors["hubspot"].settings["rate_limit"] = "fast"
+    before = set(multiprocessing.active_children())
+    reader = read_ahead(spec)
+    children = set(multiprocessing.active_children()) - before
+    # The child fails building its connector, sends why and exits before anyone asks.
+    assert _wait_until(lambda: not any(c.is_alive() for c in children))
+    with pytest.raises(ConfigError, match="connector 'hubspot' settings"):
+        next(reader)
+    reader.close()
