@@ -174,7 +174,7 @@ def _premap(
     refs: Sequence[IdentityRef],
     known: dict[IdentityRef, Identity],
     prepared: Prepared | None,
-) -> list[MapResult | None]:
+) -> Sequence[MapResult | None]:
     """Each record's mapping result by position, made before the loop where it helps.
 
     Records that may be matched (new, not deleted) are mapped here, so the index reads the
@@ -182,7 +182,7 @@ def _premap(
     process has mapped every record already.
     """
     if prepared is not None:
-        return list(prepared.mapped)
+        return prepared.mapped
     return [
         mapping.to_canonical(
             record.fields, record=str(ref), system=system, observed_at=record.updated_at

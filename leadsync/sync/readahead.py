@@ -36,6 +36,7 @@ from leadsync.errors import FatalError
 from leadsync.mapping import Mapping
 from leadsync.mapping.mapping import MapResult
 from leadsync.store.checkpoints import Watermark
+from leadsync.store.golden import IdentityRef
 from leadsync.sync.fold import Folded, fold
 from leadsync.sync.matching.keys import MatchKey, build_key
 from leadsync.sync.matching.stored import BlockHashes, block_hashes
@@ -250,7 +251,7 @@ def _pack(records: Sequence[Record], mapping: Mapping, spec: Spec) -> tuple[Any,
             continue
         result = mapping.to_canonical(
             r.fields,
-            record=f"{spec.connector}:{spec.object}:{r.id}",
+            record=str(IdentityRef(spec.connector, spec.object, r.id)),  # as ingest names it
             system=spec.connector,
             observed_at=r.updated_at,
         )
@@ -291,20 +292,18 @@ def _portable(error: Exception, spec: Spec) -> Exception:
 # -- back in the engine -------------------------------------------------------------------
 def _unpack(body: tuple[Any, ...]) -> Prepared:
     rows, mapped, keys, drafts = body
-    intern = sys.intern
     return Prepared(
         records=[Record(o, i, f, at, d, m) for o, i, f, at, d, m in rows],
         mapped=[MapResult(*m) if m is not None else None for m in mapped],
-        keys=[
-            (_interned(k[0], intern), BlockHashes(*k[1])) if k is not None else None for k in keys
-        ],
+        keys=[(_interned(k[0]), BlockHashes(*k[1])) if k is not None else None for k in keys],
         drafts=drafts,
     )
 
 
-def _interned(values: tuple[Any, ...], intern: Any) -> MatchKey:
+def _interned(values: tuple[Any, ...]) -> MatchKey:
     # build_key interns these, and comparisons count on it (identity first); strings that
     # crossed a pipe are copies until interned again.
-    return MatchKey(
-        *[intern(v) if v is not None and i in _INTERNED else v for i, v in enumerate(values)]
-    )
+    fields_: list[Any] = [
+        sys.intern(v) if v is not None and i in _INTERNED else v for i, v in enumerate(values)
+    ]
+    return MatchKey(*fields_)

@@ -146,21 +146,34 @@ def test_a_process_read_ahead_gives_what_a_thread_gives(
     assert in_process == in_thread
 
 
-def test_a_failed_read_raises_the_same_error_from_the_process(
-    crms: Crms, db_url: str, tmp_path: Path, spy: list[Spec]
-) -> None:
+def _errors_in_both_modes(
+    crms: Crms,
+    db_url: str,
+    tmp_path: Path,
+    spoil: Callable[[Wiring], None],
+    environ: dict[str, str] | None = None,
+) -> list[tuple[type, str]]:
+    """Run the job in a thread, then in a process, each spoilt alike; return what each raised."""
     _seed(crms)
     errors = []
     for url, mode in ((f"sqlite:///{tmp_path / 'thread.db'}", "thread"), (db_url, "process")):
         engine = make_engine(url)
         upgrade(engine)
-        wrong_token = {**os.environ, "TEST_HS_TOKEN": "not-the-token"}
-        wiring = _wiring(crms, url, mode, environ=wrong_token)
+        wiring = _wiring(crms, url, mode, environ=environ)
+        spoil(wiring)
         with pytest.raises(LeadsyncError) as caught:
             run_job(wiring, session_factory(engine), "hs-to-sf")
         wiring.close()
         engine.dispose()
         errors.append((type(caught.value), str(caught.value)))
+    return errors
+
+
+def test_a_failed_read_raises_the_same_error_from_the_process(
+    crms: Crms, db_url: str, tmp_path: Path, spy: list[Spec]
+) -> None:
+    wrong_token = {**os.environ, "TEST_HS_TOKEN": "not-the-token"}
+    errors = _errors_in_both_modes(crms, db_url, tmp_path, lambda _w: None, environ=wrong_token)
     assert len(spy) == 1
     assert errors[1] == errors[0]
 
@@ -389,18 +402,11 @@ def test_a_connector_that_cannot_be_built_fails_alike_in_the_process(
     crms: Crms, db_url: str, tmp_path: Path, spy: list[Spec]
 ) -> None:
     """The child fails while getting ready, before the engine asks: the same error."""
-    _seed(crms)
-    errors = []
-    for url, mode in ((f"sqlite:///{tmp_path / 'thread.db'}", "thread"), (db_url, "process")):
-        engine = make_engine(url)
-        upgrade(engine)
-        wiring = _wiring(crms, url, mode)
+
+    def bad_settings(wiring: Wiring) -> None:
         wiring.project.connectors["hubspot"].settings["rate_limit"] = "fast"
-        with pytest.raises(LeadsyncError) as caught:
-            run_job(wiring, session_factory(engine), "hs-to-sf")
-        wiring.close()
-        engine.dispose()
-        errors.append((type(caught.value), str(caught.value)))
+
+    errors = _errors_in_both_modes(crms, db_url, tmp_path, bad_settings)
     assert len(spy) == 1
     assert errors[1] == errors[0]
     assert "connector 'hubspot' settings" in errors[0][1]
