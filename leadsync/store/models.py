@@ -7,6 +7,7 @@ of secrets). Changing a model needs a new Alembic revision in ``store/migrations
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,11 +50,33 @@ class UtcDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to the store; use an aware UTC datetime")
         return value.astimezone(UTC)
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        """On SQLite, bind in one step, as the stored text SQLAlchemy's DATETIME writes.
+
+        Bulk writes bind several timestamps a record; SQLAlchemy's default chains this
+        type's check, the UTC conversion and DATETIME's Python formatting (about 2 us a
+        value), where one check and ``isoformat`` store the same text in half that.
+        """
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _sqlite_text
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Return aware UTC."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    """``value`` as SQLite DATETIME stores it: naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 Stamp = UtcDateTime()

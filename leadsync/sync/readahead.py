@@ -12,6 +12,11 @@ depend on objects handed to :class:`~leadsync.sync.wiring.Wiring` (see :func:`po
 It ends when its batches are taken, when the engine closes the pipe, or when the engine dies
 (the pipe closes: its wait for the first request or its next send fails): nothing outlives a
 killed worker by more than one batch's work.
+
+The child runs with the run's garbage-collector thresholds (:mod:`leadsync.sync.gcpolicy`;
+with CPython's defaults the collector took about a third of its CPU) and at a lower CPU
+priority than the engine (:data:`READ_AHEAD_NICENESS`), so where the two, or the engine and
+a CRM on the same machine, compete for a core the critical path gets it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import operator
+import os
 import pickle
 import signal
 import sys
@@ -38,12 +44,15 @@ from leadsync.mapping.mapping import MapResult
 from leadsync.store.checkpoints import Watermark
 from leadsync.store.golden import IdentityRef
 from leadsync.sync.fold import Folded, fold
+from leadsync.sync.gcpolicy import batch_friendly_gc
 from leadsync.sync.matching.keys import MatchKey, build_key
 from leadsync.sync.matching.stored import BlockHashes, block_hashes
 from leadsync.sync.policy import ObjectPolicy
 from leadsync.sync.wiring import Wiring
 
 _JOIN_SECONDS = 10.0
+# How much lower the child's CPU priority is than the engine's (see _yield_to_the_engine).
+READ_AHEAD_NICENESS = 10
 # A child is forked from a clean server process (never from the engine, whose threads and
 # connections a fork would copy half-way); the server imports this module once, so children
 # after the first start in milliseconds. Where there is no fork server (Windows), spawn.
@@ -197,23 +206,37 @@ class _ChildError(Exception):
 def _produce(conn: Connection, spec: Spec) -> None:
     # Ctrl-C reaches the whole process group: the engine handles it and closes the pipe.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _yield_to_the_engine()
     wiring = Wiring(spec.project, spec.base_dir, environ=spec.environ)
     try:
-        try:
-            batches = _batches(wiring, spec)
-            conn.recv()  # "go": the engine wants the first batch
-            for body in batches:
-                conn.send(("batch", body))
-            conn.send(("done", None))
-        except (EOFError, BrokenPipeError, ConnectionResetError):
-            return  # the engine is gone or stopped reading
-        except Exception as error:
-            trace = "".join(traceback.format_exception(error))
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                conn.send(("error", (_portable(error, spec), trace)))
+        with batch_friendly_gc():
+            _serve(conn, wiring, spec)
     finally:
         wiring.close()
         conn.close()
+
+
+def _yield_to_the_engine() -> None:
+    # The engine's process is the run's critical path and the CRM it waits on may share its
+    # machine; the child is usually a batch ahead. Where they compete for a core, it goes to
+    # them first. (Raising one's own niceness needs no privilege; Windows has no nice.)
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(READ_AHEAD_NICENESS)
+
+
+def _serve(conn: Connection, wiring: Wiring, spec: Spec) -> None:
+    try:
+        batches = _batches(wiring, spec)
+        conn.recv()  # "go": the engine wants the first batch
+        for body in batches:
+            conn.send(("batch", body))
+        conn.send(("done", None))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        return  # the engine is gone or stopped reading
+    except Exception as error:
+        trace = "".join(traceback.format_exception(error))
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            conn.send(("error", (_portable(error, spec), trace)))
 
 
 def _batches(wiring: Wiring, spec: Spec) -> Iterator[tuple[Any, ...]]:

@@ -249,6 +249,23 @@ def test_a_read_ahead_never_asked_for_a_batch_ends_on_close(crms: Crms) -> None:
     assert crms.hubspot.calls.snapshot() == {}  # it never read: nothing was asked for
 
 
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no process priorities here")
+def test_the_read_ahead_process_yields_the_cpu_to_the_engine(crms: Crms) -> None:
+    _seed(crms)
+    before = set(multiprocessing.active_children())
+    reader = read_ahead(_spec(crms, batch_size=20))
+    try:
+        (child,) = set(multiprocessing.active_children()) - before
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        wanted = min(19, ours + readahead.READ_AHEAD_NICENESS)
+        assert wanted > ours
+        assert _wait_until(lambda: os.getpriority(os.PRIO_PROCESS, child.pid) == wanted)
+        assert len(next(reader).records) == 20  # and it still reads
+        assert os.getpriority(os.PRIO_PROCESS, 0) == ours  # the engine's own is untouched
+    finally:
+        reader.close()
+
+
 def test_a_failure_before_the_first_batch_leaves_no_read_ahead_process(
     crms: Crms, db_url: str, monkeypatch: pytest.MonkeyPatch, spy: list[Spec]
 ) -> None:
