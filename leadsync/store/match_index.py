@@ -10,6 +10,7 @@ that decides what to read and write is in ``leadsync.sync.matching.stored``.
 
 from __future__ import annotations
 
+import secrets
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,10 +31,19 @@ _STATE = cast(Table, MatchState.__table__)
 
 @dataclass
 class IndexState:
-    """The state row: how many goldens are indexed and the settings their keys were built with."""
+    """The state row: goldens indexed, settings their keys were built with, last write's token.
+
+    The token is the one :func:`new_write_token` gave the index's last write.
+    """
 
     records: int
     built_with: str | None
+    write_token: int = 0
+
+
+def new_write_token() -> int:
+    """A token for one write of the index: random, so no two writes share one."""
+    return secrets.randbits(62) + 1  # never 0, the token of an index nobody wrote yet
 
 
 @dataclass
@@ -81,7 +91,7 @@ def _select(session: Session, model: Any, key: str, value: str, keys: Sequence[i
 def lock_state(session: Session) -> IndexState:
     """Read the state row (made on first use), locked until the transaction ends."""
     query = (
-        select(MatchState.records, MatchState.built_with)
+        select(MatchState.records, MatchState.built_with, MatchState.write_token)
         .where(MatchState.id == 1)
         .with_for_update()
     )
@@ -89,7 +99,7 @@ def lock_state(session: Session) -> IndexState:
     if row is None:
         insert_ignore(session, _STATE, {"id": 1, "records": 0, "built_with": None})
         row = session.execute(query).one()
-    return IndexState(row.records, row.built_with)
+    return IndexState(row.records, row.built_with, row.write_token)
 
 
 def save_state(session: Session, state: IndexState) -> None:
@@ -97,7 +107,7 @@ def save_state(session: Session, state: IndexState) -> None:
     session.execute(
         update(_STATE)
         .where(_STATE.c.id == 1)
-        .values(records=state.records, built_with=state.built_with)
+        .values(records=state.records, built_with=state.built_with, write_token=state.write_token)
     )
 
 
@@ -190,7 +200,7 @@ def clear(session: Session, built_with: str) -> IndexState:
     """Empty the index and mark it as built with ``built_with`` (a rebuild starts from here)."""
     for table in (MatchBlock, MatchRecord, MatchTerm):
         session.execute(delete(table))
-    state = IndexState(0, built_with)
+    state = IndexState(0, built_with, new_write_token())
     save_state(session, state)
     return state
 

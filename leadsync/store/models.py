@@ -149,6 +149,10 @@ class MatchState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     records: Mapped[int] = mapped_column(BigInteger)
     built_with: Mapped[str | None] = mapped_column(String(255))
+    # A new random number at every write of the index: a run that finds the one it wrote
+    # knows nobody wrote since (a counter could come back to the value a rolled-back write
+    # left in a run's memory).
+    write_token: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class Identity(Base):

@@ -1,12 +1,14 @@
 """StoredMatchIndex: the match index in the store, read and written one batch at a time.
 
-Memory holds one batch and a bounded cache of decoded keys, never the index.
+Memory holds one batch and bounded caches, never the whole index.
 :meth:`StoredMatchIndex.begin` locks the index (its state row; SQLite's write lock does it
 already) and reads, in one query each, the blocks of the batch's incoming records (members
 oldest first), the keys of their members and of the goldens the batch will re-index, and the
-name counts. Matching then runs on that cache plus what earlier records of the batch changed,
-exactly as the in-memory :class:`MatchIndex` would (same blocks, block order, giant-block cap,
-counts and scoring: both inherit :class:`Matcher`).
+name counts; rows it read or wrote in earlier batches it takes from memory instead, as long as
+the state row shows that nobody has written the index since (see :class:`_Known`). Matching
+then runs on that cache plus what earlier records of the batch changed, exactly as the
+in-memory :class:`MatchIndex` would (same blocks, block order, giant-block cap, counts and
+scoring: both inherit :class:`Matcher`).
 :meth:`StoredMatchIndex.flush` writes the changes in the caller's transaction, so they commit
 or roll back with the golden leads they describe.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +39,9 @@ from leadsync.sync.matching.settings import MatchSettings
 
 KEY_PREFIX = "g:"  # candidate keys are "g:<golden id>", as ingest expects
 DECODED_KEYS = 100_000  # decoded keys kept between batches, at most (about 0.5 KB each)
+# Blocks, keys and name counts a run keeps between batches, at most (see _Known).
+KNOWN_ENTRIES = 600_000
+_UNKNOWN = object()
 
 
 @dataclass
@@ -117,6 +123,41 @@ class _Decoded:
         self._newer[packed] = rec
 
 
+class _Known:
+    """Stored index rows as of the last write of the index, kept from batch to batch.
+
+    Dense blocks (a big employer's staff, a common surname) and their members' keys come back
+    in nearly every batch; reading and decoding them again was a fifth of a large run's work.
+    The rows are those this index read or wrote, as the store holds them after its own last
+    write, whose token (:func:`~leadsync.store.match_index.new_write_token`) they carry. They
+    are used only while the state row still holds that token: any other write (another job,
+    a rebuild), or a rollback of this index's own write, leaves another token, and they are
+    dropped. When they grow past ``limit`` they are dropped too, so memory stays bounded.
+
+    ``blocks`` maps a block hash to its members (``()``: no such block; None: giant),
+    ``keys`` a golden id to its key (None: not indexed), ``terms`` a term to its count.
+    """
+
+    __slots__ = ("blocks", "keys", "limit", "terms", "token")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.token: int | None = None
+        self.blocks: dict[int, tuple[int, ...] | None] = {}
+        self.keys: dict[int, MatchKey | None] = {}
+        self.terms: dict[int, int] = {}
+
+    def reset(self, token: int | None) -> None:
+        """Forget every row; the store's rows now are those of ``token``."""
+        self.token = token
+        self.blocks, self.keys, self.terms = {}, {}, {}
+
+    def bound(self) -> None:
+        """Forget every row when there are more than ``limit``."""
+        if len(self.blocks) + len(self.keys) + len(self.terms) > self.limit:
+            self.reset(self.token)
+
+
 class StoredMatchIndex(Matcher):
     """Match index kept in the store's ``match_*`` tables.
 
@@ -129,6 +170,7 @@ class StoredMatchIndex(Matcher):
         self._batch: _Batch | None = None
         self._hashes: dict[MatchKey, BlockHashes] = {}
         self._decoded = _Decoded(DECODED_KEYS)
+        self._known = _Known(KNOWN_ENTRIES)
 
     @property
     def built_with(self) -> str:
@@ -158,6 +200,8 @@ class StoredMatchIndex(Matcher):
                 f"the match index was built with {state.built_with!r}, this run uses "
                 f"{self.built_with!r}: run the job again to rebuild it"
             )
+        if state.write_token != self._known.token:
+            self._known.reset(state.write_token)  # written by someone else, or rolled back
         self._batch = _Batch(session, state, BlockStore(self.settings.max_block_size))
         self._hashes = {}
         self.prefetch(leads, golden_ids)
@@ -211,9 +255,11 @@ class StoredMatchIndex(Matcher):
         batch = self._need_batch()
         self._read_blocks(batch.pending, with_keys=False)
         writes = store.IndexWrites(terms=batch.deltas)
-        _block_writes(batch, writes)
+        known = self._known
+        known.token = None  # what follows is the store's only once the new token is written
+        _block_writes(batch, writes, known.blocks)
         for golden_id in sorted(batch.changed):
-            rec = batch.keys[golden_id]
+            rec = known.keys[golden_id] = batch.keys[golden_id]
             if rec is None:
                 writes.dropped.append(golden_id)
             else:
@@ -222,7 +268,16 @@ class StoredMatchIndex(Matcher):
                 self._decoded.remember(packed, rec)
         store.write(batch.session, writes)
         if batch.changed:
+            for term, delta in batch.deltas.items():
+                read = batch.terms.get(term)
+                if read is None:
+                    known.terms.pop(term, None)
+                else:
+                    known.terms[term] = max(read + delta, 0)  # a row at 0 or below is deleted
+            batch.state.write_token = store.new_write_token()
             store.save_state(batch.session, batch.state)
+        known.token = batch.state.write_token
+        known.bound()
         self._batch, self._hashes = None, {}
 
     def __len__(self) -> int:
@@ -354,13 +409,23 @@ class StoredMatchIndex(Matcher):
 
     def _read_records(self, golden_ids: Iterable[int]) -> None:
         keys = self._need_batch().keys
-        wanted = [g for g in set(golden_ids) if g not in keys]
+        known = self._known.keys
+        wanted = []
+        for golden_id in set(golden_ids):
+            if golden_id not in keys:
+                rec = known.get(golden_id, _UNKNOWN)
+                if rec is _UNKNOWN:
+                    wanted.append(golden_id)
+                else:
+                    keys[golden_id] = cast("MatchKey | None", rec)
         if not wanted:
             return
         keys.update(dict.fromkeys(wanted))  # those without a row are not indexed
         decode = self._decoded.decode
         for golden_id, packed in store.load_records(self._need_batch().session, wanted):
             keys[golden_id] = decode(packed)
+        for golden_id in wanted:
+            known[golden_id] = keys[golden_id]
 
     def _read_blocks(self, hashes: Iterable[int], *, with_keys: bool = True) -> None:
         """Read blocks, and the keys of their members when ``with_keys``; replay what is pending.
@@ -372,7 +437,12 @@ class StoredMatchIndex(Matcher):
         wanted = [h for h in hashes if h not in batch.initial]
         if not wanted:
             return
-        rows = store.load_blocks(batch.session, wanted)
+        known = self._known.blocks
+        unread = [h for h in wanted if h not in known]
+        read = store.load_blocks(batch.session, unread) if unread else []
+        known.update(dict.fromkeys(unread, ()))
+        known.update(read)
+        rows = [(h, members) for h in wanted if (members := known[h]) != ()]
         initial, load = batch.initial, batch.blocks.load
         initial.update(dict.fromkeys(wanted, ()))  # most blocks a batch asks for are new
         for h, members in rows:
@@ -390,21 +460,31 @@ class StoredMatchIndex(Matcher):
 
     def _read_terms(self, recs: Iterable[MatchKey]) -> None:
         batch = self._need_batch()
+        known = self._known.terms
         terms = (t for rec in recs for t in self._hashes_of(rec).terms)
-        wanted = list({t for t in terms if t not in batch.terms})
-        batch.terms.update(dict.fromkeys(wanted, 0))
-        batch.terms.update(store.load_terms(batch.session, wanted))
+        wanted = {t for t in terms if t not in batch.terms}
+        unread = [t for t in wanted if t not in known]
+        if unread:
+            known.update(dict.fromkeys(unread, 0))
+            known.update(store.load_terms(batch.session, unread))
+        batch.terms.update((t, known[t]) for t in wanted)
 
 
-def _block_writes(batch: _Batch, writes: store.IndexWrites) -> None:
-    """List each touched block whose members changed, as it is now (giant blocks stay giant)."""
+def _block_writes(
+    batch: _Batch, writes: store.IndexWrites, known: dict[int, tuple[int, ...] | None]
+) -> None:
+    """List each touched block whose members changed, as it is now (giant blocks stay giant).
+
+    ``known`` gets each touched block as the store will hold it.
+    """
     members, initial, pack = batch.blocks.members, batch.initial, store.pack_members
     changed, emptied = writes.blocks, writes.emptied
     for h in sorted(batch.touched):  # in key order, rows land in the table's b-tree in order
         before = initial[h]
         if before is None:
+            known[h] = None
             continue
-        after = members(h)
+        after = known[h] = members(h)
         if after == before:
             continue
         if after is None:
