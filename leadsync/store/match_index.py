@@ -38,7 +38,7 @@ class IndexState:
 
     records: int
     built_with: str | None
-    write_token: int = 0
+    write_token: int
 
 
 def new_write_token() -> int:

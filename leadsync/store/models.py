@@ -149,9 +149,9 @@ class MatchState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     records: Mapped[int] = mapped_column(BigInteger)
     built_with: Mapped[str | None] = mapped_column(String(255))
-    # A new random number at every write of the index: a run that finds the one it wrote
-    # knows nobody wrote since (a counter could come back to the value a rolled-back write
-    # left in a run's memory).
+    # A new random number at every write of the index (migration 0005's triggers give one to
+    # writes that bypass it): rows a run keeps are current while the token they are as of is
+    # still here (a counter could come back to the value a rolled-back write left in memory).
     write_token: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 

@@ -38,9 +38,9 @@ from leadsync.sync.matching.scorer import Frequencies, Matcher
 from leadsync.sync.matching.settings import MatchSettings
 
 KEY_PREFIX = "g:"  # candidate keys are "g:<golden id>", as ingest expects
-DECODED_KEYS = 100_000  # decoded keys kept between batches, at most (about 0.5 KB each)
+DECODED_KEYS = 100_000  # packed keys remembered with what they decode to, at most (~0.5 KB each)
 # Blocks, keys and name counts a run keeps between batches, at most (see _Known).
-KNOWN_ENTRIES = 600_000
+KNOWN_ENTRIES = 400_000
 _UNKNOWN = object()
 
 
@@ -128,14 +128,16 @@ class _Known:
 
     Dense blocks (a big employer's staff, a common surname) and their members' keys come back
     in nearly every batch; reading and decoding them again was a fifth of a large run's work.
-    The rows are those this index read or wrote, as the store holds them after its own last
-    write, whose token (:func:`~leadsync.store.match_index.new_write_token`) they carry. They
-    are used only while the state row still holds that token: any other write (another job,
-    a rebuild), or a rollback of this index's own write, leaves another token, and they are
-    dropped. When they grow past ``limit`` they are dropped too, so memory stays bounded.
+    The rows are those this index read or wrote, as the store holds them under the state
+    row's write token ``token`` (:func:`~leadsync.store.match_index.new_write_token`: a new one
+    at each write of the index). They are used only while the state row still holds that
+    token: any other write (another job, a rebuild, a golden deleted elsewhere), or a rollback
+    of this index's own write, leaves another token, and they are dropped. When they grow past
+    ``limit`` they are dropped too, so memory stays bounded.
 
-    ``blocks`` maps a block hash to its members (``()``: no such block; None: giant),
-    ``keys`` a golden id to its key (None: not indexed), ``terms`` a term to its count.
+    ``blocks`` maps a block hash to its members (None: giant) for blocks of two members or
+    more (the one-member blocks of an email or phone seldom come back), ``keys`` a golden id
+    to its key (None: not indexed), ``terms`` a term to its count.
     """
 
     __slots__ = ("blocks", "keys", "limit", "terms", "token")
@@ -438,11 +440,11 @@ class StoredMatchIndex(Matcher):
         if not wanted:
             return
         known = self._known.blocks
-        unread = [h for h in wanted if h not in known]
-        read = store.load_blocks(batch.session, unread) if unread else []
-        known.update(dict.fromkeys(unread, ()))
-        known.update(read)
-        rows = [(h, members) for h in wanted if (members := known[h]) != ()]
+        rows = [(h, known[h]) for h in wanted if h in known]
+        if len(rows) < len(wanted):
+            read = store.load_blocks(batch.session, [h for h in wanted if h not in known])
+            rows.extend(read)
+            known.update((h, members) for h, members in read if _kept(members))
         initial, load = batch.initial, batch.blocks.load
         initial.update(dict.fromkeys(wanted, ()))  # most blocks a batch asks for are new
         for h, members in rows:
@@ -470,12 +472,17 @@ class StoredMatchIndex(Matcher):
         batch.terms.update((t, known[t]) for t in wanted)
 
 
+def _kept(members: tuple[int, ...] | None) -> bool:
+    """Whether :class:`_Known` keeps a block of ``members`` (giant, or two members or more)."""
+    return members is None or len(members) > 1
+
+
 def _block_writes(
     batch: _Batch, writes: store.IndexWrites, known: dict[int, tuple[int, ...] | None]
 ) -> None:
     """List each touched block whose members changed, as it is now (giant blocks stay giant).
 
-    ``known`` gets each touched block as the store will hold it.
+    ``known`` gets each touched block it keeps as the store will hold it, and forgets the rest.
     """
     members, initial, pack = batch.blocks.members, batch.initial, store.pack_members
     changed, emptied = writes.blocks, writes.emptied
@@ -484,7 +491,11 @@ def _block_writes(
         if before is None:
             known[h] = None
             continue
-        after = known[h] = members(h)
+        after = members(h)
+        if _kept(after):
+            known[h] = after
+        else:
+            known.pop(h, None)
         if after == before:
             continue
         if after is None:
