@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from leadsync.store.engine import make_engine
 from leadsync.store.migrate import (
@@ -57,4 +57,43 @@ def test_ensure_current_upgrades_an_empty_store(db_url: str) -> None:
     ensure_current(engine)
     assert current_revision(engine) == head_revision()
     ensure_current(engine)  # idempotent
+    engine.dispose()
+
+
+def test_0005_keeps_a_populated_index_state_and_renews_tokens_of_writes_around_the_index(
+    db_url: str,
+) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO match_state (id, records, built_with) VALUES (1, 5, 'v')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO golden_leads (id, data, version, created_at, updated_at) "
+                "VALUES (7, '{}', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+        connection.execute(text("INSERT INTO match_records (golden_id, key) VALUES (7, 'k')"))
+    upgrade(engine)
+
+    def state() -> tuple[int, int]:
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT records, write_token FROM match_state")).one()
+        return row[0], row[1]
+
+    assert state() == (5, 0)
+    with engine.begin() as connection:  # a worker on older code: the token is not set
+        connection.execute(text("UPDATE match_state SET records = 6"))
+    records, after_update = state()
+    assert (records, after_update != 0) == (6, True)
+    with engine.begin() as connection:  # a golden deleted around the index
+        connection.execute(text("DELETE FROM golden_leads WHERE id = 7"))
+    assert state()[1] != after_update
+    with engine.begin() as connection:  # a write that sets its own token keeps it
+        connection.execute(text("UPDATE match_state SET write_token = 42"))
+    assert state() == (6, 42)
+    downgrade(engine, "0004")
+    assert "write_token" not in {c["name"] for c in inspect(engine).get_columns("match_state")}
     engine.dispose()
