@@ -22,6 +22,7 @@ a CRM on the same machine, compete for a core the critical path gets it.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing as mp
 import operator
 import os
@@ -29,7 +30,7 @@ import pickle
 import signal
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -117,6 +118,19 @@ class Spec:
     batch_size: int
     region: str
     policy: ObjectPolicy
+
+
+def batches_after(
+    source: Source, obj: str, start: Watermark, size: int
+) -> Generator[list[Record], None, None]:
+    """Read ``obj`` from ``source``: the records ``start`` admits, ``size`` at a time.
+
+    Both read-aheads (this module's process, the engine's thread) read a source this way.
+    """
+    records = source.read(obj, since=start.cursor)
+    fresh = (r for r in records if start.admits(r.id, r.updated_at))
+    while chunk := list(itertools.islice(fresh, size)):
+        yield chunk
 
 
 def portable(wiring: Wiring, connector: str) -> bool:
@@ -247,15 +261,7 @@ def _batches(wiring: Wiring, spec: Spec) -> Iterator[tuple[Any, ...]]:
 
 
 def _read(source: Source, mapping: Mapping, spec: Spec) -> Iterator[tuple[Any, ...]]:
-    start = spec.start
-    chunk: list[Record] = []
-    for record in source.read(spec.object, since=start.cursor):
-        if start.admits(record.id, record.updated_at):
-            chunk.append(record)
-            if len(chunk) == spec.batch_size:
-                yield _pack(chunk, mapping, spec)
-                chunk = []
-    if chunk:
+    for chunk in batches_after(source, spec.object, spec.start, spec.batch_size):
         yield _pack(chunk, mapping, spec)
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,14 @@ from leadsync.sync.context import RunContext
 from leadsync.sync.gcpolicy import batch_friendly_gc
 from leadsync.sync.plan import Change, RunStats
 from leadsync.sync.prefetch import prefetched
-from leadsync.sync.readahead import Prepared, ReadAhead, Spec, portable, read_ahead
+from leadsync.sync.readahead import (
+    Prepared,
+    ReadAhead,
+    Spec,
+    batches_after,
+    portable,
+    read_ahead,
+)
 from leadsync.sync.replay import due_records
 from leadsync.sync.setup import build_context
 from leadsync.sync.wiring import Wiring
@@ -214,9 +220,7 @@ def _in_thread(
     wiring: Wiring, ctx: RunContext, source: SourceRef, start: checkpoints.Watermark
 ) -> Generator[_Batch, None, None]:
     connector = wiring.source(source.connector)
-    records = connector.read(source.object, since=start.cursor)
-    fresh = (r for r in records if start.admits(r.id, r.updated_at))
-    chunks = _chunks(fresh, ctx.job.batch_size)
+    chunks = batches_after(connector, source.object, start, ctx.job.batch_size)
     if not _same_object(connector, ctx.target.connector):
         # A connector is not shared across threads: only a source that is not also the
         # target (written by this thread) is read ahead.
@@ -244,12 +248,6 @@ def _renew(ctx: RunContext) -> None:
 
 def _same_object(left: object, right: object) -> bool:
     return left is right
-
-
-def _chunks(records: Iterable[Record], size: int) -> Generator[list[Record], None, None]:
-    iterator = iter(records)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
 
 
 def _start_run(
