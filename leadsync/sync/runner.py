@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Generator, Iterator, Sequence
-from contextlib import ExitStack, closing
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -22,6 +22,7 @@ from leadsync.store.models import SyncRun
 from leadsync.sync.batch import SourceBatch, run_batch
 from leadsync.sync.context import RunContext
 from leadsync.sync.gcpolicy import batch_friendly_gc
+from leadsync.sync.overlap import Overlapped
 from leadsync.sync.plan import Change, RunStats
 from leadsync.sync.prefetch import prefetched
 from leadsync.sync.readahead import (
@@ -38,6 +39,7 @@ from leadsync.sync.wiring import Wiring
 
 log = logging.getLogger(__name__)
 LEASE_TTL = timedelta(minutes=5)
+RENEW_AFTER = timedelta(seconds=30)
 PAUSE_ON_BUDGET = timedelta(hours=1)
 
 
@@ -146,12 +148,14 @@ def _execute(
         for position, source in enumerate(sources):
             mapping = wiring.mapping(source.connector, source.object, source.mapping)
             mark, batches = opened[position] if position in opened else _open(wiring, ctx, source)
-            with closing(batches):
+            runner = _runner(ctx, source, report, progress, keep)
+            with closing(batches), runner as run:
                 for chunk, prepared in batches:
                     batch = SourceBatch(
                         source.connector, source.object, mapping, chunk, mark, prepared=prepared
                     )
-                    mark = _run(ctx, batch, report, progress, keep)
+                    run(batch)
+                    mark = batch.watermark_after()
                     _renew(ctx)
                     if stop():
                         report.error = "stopped on request after a checkpointed batch"
@@ -232,18 +236,65 @@ def _in_thread(
 
 def _run(
     ctx: RunContext, batch: SourceBatch, report: RunReport, progress: Progress | None, keep: bool
-) -> checkpoints.Watermark:
-    changes, mark = run_batch(ctx, batch)
+) -> None:
+    changes, _ = run_batch(ctx, batch)
+    _done(ctx, report, progress, keep, changes)
+
+
+def _done(
+    ctx: RunContext,
+    report: RunReport,
+    progress: Progress | None,
+    keep: bool,
+    changes: list[Change],
+) -> None:
     if keep:
         report.changes.extend(changes)
     if progress is not None:
         progress(ctx.stats)
-    return mark
+
+
+@contextmanager
+def _runner(
+    ctx: RunContext,
+    source: SourceRef,
+    report: RunReport,
+    progress: Progress | None,
+    keep: bool,
+) -> Iterator[Callable[[SourceBatch], None]]:
+    """What runs a source's batches: overlapping each push with the next ingest, if it may.
+
+    A dry run pushes nothing, and a source that is the target itself is neither read nor
+    ingested while the target is written (its connector and identities are the target's).
+    """
+    if ctx.dry_run or source.connector == ctx.job.target:
+        yield lambda batch: _run(ctx, batch, report, progress, keep)
+        return
+    overlapped = Overlapped(ctx, lambda changes: _done(ctx, report, progress, keep, changes))
+    try:
+        yield overlapped.run
+    except BaseException:
+        overlapped.settle(quietly=True)
+        raise
+    else:
+        overlapped.settle()
+    finally:
+        overlapped.close()
 
 
 def _renew(ctx: RunContext) -> None:
-    if ctx.lease is not None:
-        ctx.lease = leases.renew(ctx.factory, ctx.lease, now=ctx.clock(), ttl=LEASE_TTL)
+    """Extend the lease once it has run for :data:`RENEW_AFTER` (not after every batch).
+
+    Each batch's transaction checks the lease anyway (fencing); renewing costs a transaction
+    of its own, which every batch of a large sync used to pay.
+    """
+    lease = ctx.lease
+    if lease is None:
+        return
+    now = ctx.clock()
+    if lease.expires_at - now > LEASE_TTL - RENEW_AFTER:
+        return
+    ctx.lease = leases.renew(ctx.factory, lease, now=now, ttl=LEASE_TTL)
 
 
 def _same_object(left: object, right: object) -> bool:
