@@ -15,8 +15,28 @@ import orjson
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
+class Encoded:
+    """A value already encoded as JSON (by :func:`dump_bytes`, in another process, say).
+
+    :func:`dumps` returns its text as it is, so a JSON column stores it without encoding the
+    value again; :attr:`value` decodes it for a reader that needs the value itself.
+    """
+
+    __slots__ = ("json",)
+
+    def __init__(self, json: bytes) -> None:
+        self.json = json
+
+    @property
+    def value(self) -> Any:
+        """The value decoded."""
+        return loads(self.json)
+
+
 def dumps(value: Any) -> str:
-    """Encode ``value`` as compact JSON text."""
+    """Encode ``value`` as compact JSON text (an :class:`Encoded` value's text as it is)."""
+    if type(value) is Encoded:
+        return value.json.decode()
     return dump_bytes(value).decode()
 
 

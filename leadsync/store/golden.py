@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
+from leadsync import jsoncodec
 from leadsync.store.dialect import append_rows, rows_by_key
 from leadsync.store.models import GoldenLead, Identity
 
@@ -255,9 +256,40 @@ class NewGolden:
     It has the attributes of a :class:`GoldenLead` row that callers read and change.
     """
 
-    def __init__(self, golden_id: int, data: dict[str, Any], email_key: str | None, now: datetime):
-        self.id, self.data, self.email_key, self.version = golden_id, data, email_key, 1
+    def __init__(
+        self,
+        golden_id: int,
+        data: dict[str, Any] | jsoncodec.Encoded,
+        email_key: str | None,
+        now: datetime,
+    ) -> None:
+        self.id, self.email_key, self.version = golden_id, email_key, 1
         self.created_at = self.updated_at = now
+        # Data encoded ahead (by a read-ahead process) is stored as it came, and decoded only
+        # if someone reads it before.
+        self._data: dict[str, Any] | jsoncodec.Encoded = data
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The golden lead's stored form."""
+        if isinstance(self._data, jsoncodec.Encoded):
+            self._data = cast(dict[str, Any], self._data.value)
+        return self._data
+
+    @data.setter
+    def data(self, value: dict[str, Any]) -> None:
+        self._data = value
+
+    def row(self) -> dict[str, Any]:
+        """The row's columns, for an insert."""
+        return {
+            "id": self.id,
+            "data": self._data,
+            "email_key": self.email_key,
+            "version": self.version,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
 
 
 class GoldenIds:
@@ -295,7 +327,7 @@ class GoldenIds:
 
 def insert_new(session: Session, rows: Iterable[NewGolden]) -> None:
     """Insert the golden leads made in this transaction (see ``dialect.append_rows``)."""
-    append_rows(session, _GOLDEN, [vars(row) for row in rows])
+    append_rows(session, _GOLDEN, [row.row() for row in rows])
 
 
 def create_golden(

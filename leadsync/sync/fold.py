@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from leadsync.jsoncodec import Encoded
 from leadsync.mapping.model import Lead
 from leadsync.mapping.normalize import email_match_key
 from leadsync.sync.plan import FieldDiff
@@ -21,7 +22,7 @@ class Folded(NamedTuple):
         diffs: One per decision on a differing value; ``new`` is the value kept.
         details: The audit detail of each diff: what came in and why the kept value won.
         data: The merged lead as stored (made only when a row takes it: a new lead, or a
-            change), else None.
+            change), else None; already encoded when a read-ahead process folded it.
         email_key: The merged email's match key, when ``data`` is made.
     """
 
@@ -29,7 +30,7 @@ class Folded(NamedTuple):
     changed: bool
     diffs: list[FieldDiff]
     details: list[str]
-    data: dict[str, Any] | None
+    data: dict[str, Any] | Encoded | None
     email_key: str | None
 
 

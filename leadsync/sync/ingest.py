@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadsync.connectors.base import Record
+from leadsync.jsoncodec import Encoded
 from leadsync.mapping import Mapping
 from leadsync.mapping.mapping import MapResult
 from leadsync.mapping.model import Lead
@@ -329,7 +330,7 @@ def _merge(
     created = row is None
     if row is None:
         # fold() makes data and email_key for a new or changed lead.
-        data = cast(dict[str, Any], folded.data)
+        data = cast(dict[str, Any] | Encoded, folded.data)
         row = golden.NewGolden(work.ids.take(), data, folded.email_key, now)
         work.rows[row.id] = row
         work.new.append(row)

@@ -29,19 +29,22 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from leadsync import jsoncodec
 from leadsync.config import Project
 from leadsync.connectors.base import Record, Source
 from leadsync.errors import FatalError
 from leadsync.mapping import Mapping
 from leadsync.mapping.mapping import MapResult
+from leadsync.mapping.model import Lead
 from leadsync.store.checkpoints import Watermark
 from leadsync.store.golden import IdentityRef
 from leadsync.sync.fold import Folded, fold
@@ -62,8 +65,13 @@ _CONTEXT: Any = mp.get_context(
 )
 if _CONTEXT.get_start_method() == "forkserver":
     _CONTEXT.set_forkserver_preload([__name__])
+_LAUNCH = threading.Lock()  # the environment the fork server starts with is process-wide
 
 _RecordRow = tuple[str, str, Any, datetime, bool, str | None]
+# A folded new lead as sent: its lead (whole, or the values that differ from the incoming
+# lead's, with its set fields), changed, diffs, details, data as JSON, email key.
+_Draft = tuple[Any, frozenset[str] | None, bool, list[Any], list[str], bytes | None, str | None]
+_set_attribute = object.__setattr__
 _Keyed = tuple[tuple[Any, ...], tuple[Any, ...]]
 _KEY_FIELDS = tuple(f.name for f in fields(MatchKey))
 _key_values = operator.attrgetter(*_KEY_FIELDS)
@@ -156,6 +164,7 @@ class ReadAhead:
 
     def __init__(self, spec: Spec) -> None:
         self._spec = spec
+        _start_fork_server()
         self._pipe, theirs = _CONTEXT.Pipe()
         self._child = _CONTEXT.Process(
             target=_produce, args=(theirs, spec), name=f"read-ahead {spec.connector}", daemon=True
@@ -198,6 +207,42 @@ class ReadAhead:
         if self._child.is_alive():
             self._child.kill()
             self._child.join()
+
+
+def _start_fork_server() -> None:
+    """Start the fork server (once per process) on the leadsync this process runs.
+
+    CPython 3.11's fork server ignores the sys.path it is handed and imports from its working
+    directory first: run from a directory holding another ``leadsync`` (a checkout of another
+    version, say), every read-ahead child would run that one. It starts with the directory
+    this leadsync lives in first on its path and no working directory on it (PYTHONSAFEPATH).
+    """
+    if _CONTEXT.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    package_root = str(Path(__file__).resolve().parents[2])
+    pythonpath = os.environ.get("PYTHONPATH")
+    pinned = {
+        "PYTHONPATH": os.pathsep.join(p for p in (package_root, pythonpath) if p),
+        "PYTHONSAFEPATH": "1",
+    }
+    with _LAUNCH, _environment(pinned):
+        forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def read_ahead(spec: Spec) -> ReadAhead:
@@ -270,7 +315,7 @@ def _pack(records: Sequence[Record], mapping: Mapping, spec: Spec) -> tuple[Any,
     rows: list[_RecordRow] = []
     mapped: list[tuple[Any, ...] | None] = []
     keys: list[_Keyed | None] = []
-    drafts: list[Folded | None] = []
+    drafts: list[_Draft | None] = []
     for r in records:
         rows.append((r.object, r.id, dict(r.fields), r.updated_at, r.deleted, r.merged_into))
         if r.deleted:
@@ -294,9 +339,10 @@ def _pack(records: Sequence[Record], mapping: Mapping, spec: Spec) -> tuple[Any,
             rec = build_key(lead, spec.region)
             h = block_hashes(rec)
             key = (_key_values(rec), (h.blocks, h.first, h.last, h.email, h.phone))
-            draft = fold(
+            folded = fold(
                 None, lead, system=spec.connector, observed_at=r.updated_at, policy=spec.policy
             )
+            draft = _pack_draft(lead, folded)
         except Exception:
             # Ahead of need (a known or matching lead never needs the fold): the engine makes
             # what is missing itself, if it needs it, and meets the error there, as a thread
@@ -305,6 +351,48 @@ def _pack(records: Sequence[Record], mapping: Mapping, spec: Spec) -> tuple[Any,
         keys.append(key)
         drafts.append(draft)
     return rows, mapped, keys, drafts
+
+
+def _pack_draft(incoming: Lead, draft: Folded) -> _Draft:
+    """``draft`` for the pipe: its lead as what changed of ``incoming``, its data as JSON.
+
+    A new lead is the incoming lead with new provenance, mostly, and sending it whole cost
+    the two processes more than the rest of the batch's leads; its data is stored as JSON
+    text, which the engine then need not decode nor encode again.
+    """
+    merged = draft.lead
+    relative = _changes(incoming, merged)
+    lead_part: Lead | dict[str, Any] = merged if relative is None else relative
+    fields_set = None if relative is None else frozenset(merged.model_fields_set)
+    data = None if draft.data is None else jsoncodec.dump_bytes(draft.data)
+    return (lead_part, fields_set, draft.changed, draft.diffs, draft.details, data, draft.email_key)
+
+
+def _changes(base: Lead, lead: Lead) -> dict[str, Any] | None:
+    """The fields whose values ``lead`` does not share with ``base`` (None: not comparable).
+
+    Both are plain leads (no extra or private attributes), so a lead is its field values and
+    the set of fields it was given: what :func:`_rebuild` puts back together.
+    """
+    if not (_plain(base) and _plain(lead)) or base.__dict__.keys() != lead.__dict__.keys():
+        return None
+    theirs = base.__dict__
+    return {name: value for name, value in lead.__dict__.items() if theirs[name] is not value}
+
+
+def _plain(lead: Lead) -> bool:
+    return type(lead) is Lead and not lead.__pydantic_extra__ and not lead.__pydantic_private__
+
+
+def _rebuild(base: Lead, changes: dict[str, Any], fields_set: frozenset[str]) -> Lead:
+    """The lead :func:`_changes` described: ``base``'s values with ``changes``."""
+    lead = Lead.__new__(Lead)
+    # The attributes pydantic's own unpickling sets (BaseModel.__setstate__).
+    _set_attribute(lead, "__dict__", {**base.__dict__, **changes})
+    _set_attribute(lead, "__pydantic_fields_set__", set(fields_set))
+    _set_attribute(lead, "__pydantic_extra__", None)
+    _set_attribute(lead, "__pydantic_private__", None)
+    return lead
 
 
 def _portable(error: Exception, spec: Spec) -> Exception:
@@ -321,12 +409,26 @@ def _portable(error: Exception, spec: Spec) -> Exception:
 # -- back in the engine -------------------------------------------------------------------
 def _unpack(body: tuple[Any, ...]) -> Prepared:
     rows, mapped, keys, drafts = body
+    results = [MapResult(*m) if m is not None else None for m in mapped]
     return Prepared(
         records=[Record(o, i, f, at, d, m) for o, i, f, at, d, m in rows],
-        mapped=[MapResult(*m) if m is not None else None for m in mapped],
+        mapped=results,
         keys=[(_interned(k[0]), BlockHashes(*k[1])) if k is not None else None for k in keys],
-        drafts=drafts,
+        drafts=[
+            _unpack_draft(d, cast(MapResult, r).lead) if d is not None else None
+            for d, r in zip(drafts, results, strict=True)
+        ],
     )
+
+
+def _unpack_draft(draft: _Draft, incoming: Lead | None) -> Folded:
+    lead_part, fields_set, changed, diffs, details, data, email_key = draft
+    if fields_set is None:
+        lead = cast(Lead, lead_part)
+    else:
+        lead = _rebuild(cast(Lead, incoming), cast(dict[str, Any], lead_part), fields_set)
+    encoded = None if data is None else jsoncodec.Encoded(data)
+    return Folded(lead, changed, diffs, details, encoded, email_key)
 
 
 def _interned(values: tuple[Any, ...]) -> MatchKey:

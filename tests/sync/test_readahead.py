@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy import select
 from sync_harness import Crms, fast_retry, project_for
 
+from leadsync import jsoncodec
 from leadsync.connectors.deps import ConnectorDeps
 from leadsync.errors import ConfigError, FieldValueError, LeadsyncError
+from leadsync.mapping.model import Lead
 from leadsync.sandbox.clients import sandbox_session
 from leadsync.sandbox.hubspot import seed_hubspot
 from leadsync.sandbox.salesforce.seed import seed_salesforce
@@ -27,7 +29,7 @@ from leadsync.store.engine import make_engine, session_factory
 from leadsync.store.migrate import upgrade
 from leadsync.store.models import AuditEntry, GoldenLead, Identity
 from leadsync.sync import readahead, runner
-from leadsync.sync.fold import fold
+from leadsync.sync.fold import Folded, fold
 from leadsync.sync.readahead import ReadAhead, Spec, portable, read_ahead
 from leadsync.sync.runner import run_job
 from leadsync.sync.setup import object_policy
@@ -345,7 +347,13 @@ def test_prepared_batches_hold_the_engine_s_own_results(crms: Crms) -> None:
                 None, here.lead, system="hubspot", observed_at=record.updated_at,
                 policy=spec.policy,
             )  # fmt: skip
-            assert draft == local
+            # The data crossed as the JSON text a golden row stores: the same text.
+            assert isinstance(draft.data, jsoncodec.Encoded)
+            assert jsoncodec.dumps(draft.data) == jsoncodec.dumps(local.data)
+            assert draft._replace(data=draft.data.value) == local
+            # The lead crossed as what differs from the incoming lead: rebuilt whole.
+            assert draft.lead.model_fields_set == local.lead.model_fields_set
+            assert draft.lead.model_dump() == local.lead.model_dump()
             seen += 1
     wiring.close()
     assert seen == _contacts(crms)
@@ -440,3 +448,66 @@ def test_an_error_while_getting_ready_is_read_after_the_child_is_gone(crms: Crms
     with pytest.raises(ConfigError, match="connector 'hubspot' settings"):
         next(reader)
     reader.close()
+
+
+def test_a_folded_lead_crosses_as_its_changes_and_is_rebuilt_whole() -> None:
+    incoming = Lead(email="ann@example.com", first_name="Ann", custom={"tier": "gold"})
+    merged = incoming.model_copy(update={"title": "CTO", "company": "Acme"})
+    draft = Folded(merged, True, [], [], {"email": "ann@example.com"}, "ann@example.com")
+    packed = pickle.loads(pickle.dumps(readahead._pack_draft(incoming, draft)))
+    assert packed[0] == {"title": "CTO", "company": "Acme"}  # not the whole lead
+    back = readahead._unpack_draft(packed, incoming)
+    assert back.lead == merged
+    assert back.lead.model_fields_set == merged.model_fields_set
+    assert back.lead.__dict__ is not incoming.__dict__  # a lead of its own
+    assert jsoncodec.dumps(back.data) == '{"email":"ann@example.com"}'
+
+
+def test_a_folded_lead_that_is_not_a_plain_lead_crosses_whole() -> None:
+    class Special(Lead):
+        pass
+
+    incoming = Lead(email="ann@example.com")
+    merged = Special(email="ann@example.com", first_name="Ann")
+    packed = readahead._pack_draft(incoming, Folded(merged, True, [], [], None, None))
+    assert packed[0] is merged
+    assert packed[1] is None
+    back = readahead._unpack_draft(packed, incoming)
+    assert back.lead is merged
+    assert back.data is None
+
+
+_WHERE_IS_LEADSYNC = """
+import os, sys
+
+def where():
+    import leadsync
+    print("child", leadsync.__file__, flush=True)
+
+if __name__ == "__main__":
+    from leadsync.sync import readahead
+    before = dict(os.environ)
+    readahead._start_fork_server()  # as ReadAhead does before its child starts
+    assert dict(os.environ) == before, "the fork server's environment leaked"
+    child = readahead._CONTEXT.Process(target=where)
+    child.start()
+    child.join()
+"""
+
+
+def test_a_child_runs_this_leadsync_not_one_in_the_working_directory(tmp_path: Path) -> None:
+    script, elsewhere = tmp_path / "script", tmp_path / "elsewhere"
+    (elsewhere / "leadsync").mkdir(parents=True)
+    (elsewhere / "leadsync" / "__init__.py").write_text("SHADOW = True\n")
+    script.mkdir()
+    (script / "main.py").write_text(_WHERE_IS_LEADSYNC)
+    done = subprocess.run(
+        [sys.executable, str(script / "main.py")],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    real = Path(readahead.__file__).resolve().parents[1] / "__init__.py"
+    assert done.stdout.splitlines()[-1] == f"child {real}"
