@@ -148,7 +148,7 @@ def _execute(
         for position, source in enumerate(sources):
             mapping = wiring.mapping(source.connector, source.object, source.mapping)
             mark, batches = opened[position] if position in opened else _open(wiring, ctx, source)
-            runner = _runner(ctx, source, report, progress, keep)
+            runner = _runner(wiring, ctx, source, report, progress, keep)
             with closing(batches), runner as run:
                 for chunk, prepared in batches:
                     batch = SourceBatch(
@@ -256,6 +256,7 @@ def _done(
 
 @contextmanager
 def _runner(
+    wiring: Wiring,
     ctx: RunContext,
     source: SourceRef,
     report: RunReport,
@@ -264,10 +265,15 @@ def _runner(
 ) -> Iterator[Callable[[SourceBatch], None]]:
     """What runs a source's batches: overlapping each push with the next ingest, if it may.
 
-    A dry run pushes nothing, and a source that is the target itself is neither read nor
-    ingested while the target is written (its connector and identities are the target's).
+    A dry run pushes nothing, and a source that is the target itself (by name, or the same
+    connector handed in under two names) is neither read nor ingested while the target is
+    written: its connector and identities are the target's.
     """
-    if ctx.dry_run or source.connector == ctx.job.target:
+    is_target = source.connector == ctx.job.target or (
+        wiring.uses(source.connector)
+        and _same_object(wiring.connector(source.connector), ctx.target.connector)
+    )
+    if ctx.dry_run or is_target:
         yield lambda batch: _run(ctx, batch, report, progress, keep)
         return
     overlapped = Overlapped(ctx, lambda changes: _done(ctx, report, progress, keep, changes))

@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -145,3 +146,43 @@ def test_the_lease_is_renewed_once_it_has_run_a_while_not_after_every_batch(
     # A clock that stands still: no renewal. One that moves a minute per recorded batch:
     # a renewal after each batch but the last (recorded once the loop is over).
     assert len(renewals) == (0 if minutes_per_batch == 0 else BATCHES - 1)
+
+
+class _HandedIn:
+    """The part of Wiring that _runner asks: which connectors were handed in, and them."""
+
+    def __init__(self, given: dict[str, object]) -> None:
+        self._given = given
+
+    def uses(self, name: str) -> bool:
+        return name in self._given
+
+    def connector(self, name: str) -> object:
+        return self._given[name]
+
+
+@pytest.mark.parametrize(
+    ("source", "given", "dry_run", "overlaps"),
+    [
+        ("hubspot", {}, False, True),
+        ("hubspot", {"hubspot": object()}, False, True),  # handed in, not the target's
+        ("salesforce", {}, False, False),  # the target itself
+        ("sf-again", {"sf-again": "TARGET"}, False, False),  # the target's, under another name
+        ("hubspot", {}, True, False),  # a dry run pushes nothing
+    ],
+)
+def test_batches_overlap_only_when_the_source_is_not_the_target_and_something_is_pushed(
+    source: str, given: dict[str, object], dry_run: bool, overlaps: bool
+) -> None:
+    target = object()
+    handed = {name: target if c == "TARGET" else c for name, c in given.items()}
+    ctx: Any = SimpleNamespace(
+        dry_run=dry_run,
+        job=SimpleNamespace(name="job", target="salesforce"),
+        target=SimpleNamespace(connector=target),
+    )
+    ref: Any = SimpleNamespace(connector=source, object="contacts")
+    report: Any = None
+    wiring: Any = _HandedIn(handed)
+    with runner._runner(wiring, ctx, ref, report, None, False) as run:
+        assert isinstance(getattr(run, "__self__", None), overlap.Overlapped) is overlaps
