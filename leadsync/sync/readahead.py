@@ -66,6 +66,7 @@ _CONTEXT: Any = mp.get_context(
 if _CONTEXT.get_start_method() == "forkserver":
     _CONTEXT.set_forkserver_preload([__name__])
 _LAUNCH = threading.Lock()  # the environment the fork server starts with is process-wide
+_fork_server_started = False
 
 _RecordRow = tuple[str, str, Any, datetime, bool, str | None]
 # A folded new lead as sent: its lead (whole, or the values that differ from the incoming
@@ -214,21 +215,34 @@ def _start_fork_server() -> None:
 
     CPython 3.11's fork server ignores the sys.path it is handed and imports from its working
     directory first: run from a directory holding another ``leadsync`` (a checkout of another
-    version, say), every read-ahead child would run that one. It starts with the directory
-    this leadsync lives in first on its path and no working directory on it (PYTHONSAFEPATH).
+    version, say), every read-ahead child would run that one. It starts without the working
+    directory on its path (PYTHONSAFEPATH); only where this leadsync was found through the
+    script's or the working directory is that directory put on its PYTHONPATH (never a site
+    directory, which would then come before the standard library).
     """
-    if _CONTEXT.get_start_method() != "forkserver":
+    global _fork_server_started
+    if _CONTEXT.get_start_method() != "forkserver" or _fork_server_started:
         return
     from multiprocessing import forkserver
 
-    package_root = str(Path(__file__).resolve().parents[2])
-    pythonpath = os.environ.get("PYTHONPATH")
-    pinned = {
-        "PYTHONPATH": os.pathsep.join(p for p in (package_root, pythonpath) if p),
-        "PYTHONSAFEPATH": "1",
-    }
+    pinned = {"PYTHONSAFEPATH": "1"}
+    package_root = Path(__file__).resolve().parents[2]
+    if package_root not in _inherited_path():
+        pythonpath = os.environ.get("PYTHONPATH")
+        pinned["PYTHONPATH"] = os.pathsep.join(p for p in (str(package_root), pythonpath) if p)
     with _LAUNCH, _environment(pinned):
         forkserver.ensure_running()
+        _fork_server_started = True
+
+
+def _inherited_path() -> set[Path]:
+    """The directories a new interpreter would search too.
+
+    This process's path after its first entry (the script's directory, or the working
+    directory): PYTHONPATH, the standard library, site directories and their .pth entries.
+    A directory the program appended to its path itself is counted too (rare).
+    """
+    return {Path(p).resolve() for p in sys.path[1:] if p}
 
 
 @contextlib.contextmanager

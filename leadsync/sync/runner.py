@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Generator, Iterator, Sequence
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -22,7 +22,6 @@ from leadsync.store.models import SyncRun
 from leadsync.sync.batch import SourceBatch, run_batch
 from leadsync.sync.context import RunContext
 from leadsync.sync.gcpolicy import batch_friendly_gc
-from leadsync.sync.overlap import Overlapped
 from leadsync.sync.plan import Change, RunStats
 from leadsync.sync.prefetch import prefetched
 from leadsync.sync.readahead import (
@@ -148,13 +147,12 @@ def _execute(
         for position, source in enumerate(sources):
             mapping = wiring.mapping(source.connector, source.object, source.mapping)
             mark, batches = opened[position] if position in opened else _open(wiring, ctx, source)
-            runner = _runner(wiring, ctx, source, report, progress, keep)
-            with closing(batches), runner as run:
+            with closing(batches):
                 for chunk, prepared in batches:
                     batch = SourceBatch(
                         source.connector, source.object, mapping, chunk, mark, prepared=prepared
                     )
-                    run(batch)
+                    _run(ctx, batch, report, progress, keep)
                     mark = batch.watermark_after()
                     _renew(ctx)
                     if stop():
@@ -238,54 +236,10 @@ def _run(
     ctx: RunContext, batch: SourceBatch, report: RunReport, progress: Progress | None, keep: bool
 ) -> None:
     changes, _ = run_batch(ctx, batch)
-    _done(ctx, report, progress, keep, changes)
-
-
-def _done(
-    ctx: RunContext,
-    report: RunReport,
-    progress: Progress | None,
-    keep: bool,
-    changes: list[Change],
-) -> None:
     if keep:
         report.changes.extend(changes)
     if progress is not None:
         progress(ctx.stats)
-
-
-@contextmanager
-def _runner(
-    wiring: Wiring,
-    ctx: RunContext,
-    source: SourceRef,
-    report: RunReport,
-    progress: Progress | None,
-    keep: bool,
-) -> Iterator[Callable[[SourceBatch], None]]:
-    """What runs a source's batches: overlapping each push with the next ingest, if it may.
-
-    A dry run pushes nothing, and a source that is the target itself (by name, or the same
-    connector handed in under two names) is neither read nor ingested while the target is
-    written: its connector and identities are the target's.
-    """
-    is_target = source.connector == ctx.job.target or (
-        wiring.uses(source.connector)
-        and _same_object(wiring.connector(source.connector), ctx.target.connector)
-    )
-    if ctx.dry_run or is_target:
-        yield lambda batch: _run(ctx, batch, report, progress, keep)
-        return
-    overlapped = Overlapped(ctx, lambda changes: _done(ctx, report, progress, keep, changes))
-    try:
-        yield overlapped.run
-    except BaseException:
-        overlapped.settle(quietly=True)
-        raise
-    else:
-        overlapped.settle()
-    finally:
-        overlapped.close()
 
 
 def _renew(ctx: RunContext) -> None:
