@@ -216,9 +216,9 @@ def _start_fork_server() -> None:
     CPython 3.11's fork server ignores the sys.path it is handed and imports from its working
     directory first: run from a directory holding another ``leadsync`` (a checkout of another
     version, say), every read-ahead child would run that one. It starts without the working
-    directory on its path (PYTHONSAFEPATH); only where this leadsync was found through the
-    script's or the working directory is that directory put on its PYTHONPATH (never a site
-    directory, which would then come before the standard library).
+    directory on its path (PYTHONSAFEPATH); only where this leadsync lives in the script's or
+    the working directory is that directory put on its PYTHONPATH (never a site directory,
+    which would then come before the standard library).
     """
     global _fork_server_started
     if _CONTEXT.get_start_method() != "forkserver" or _fork_server_started:
@@ -227,7 +227,7 @@ def _start_fork_server() -> None:
 
     pinned = {"PYTHONSAFEPATH": "1"}
     package_root = Path(__file__).resolve().parents[2]
-    if package_root not in _inherited_path():
+    if package_root in _not_inherited_path():
         pythonpath = os.environ.get("PYTHONPATH")
         pinned["PYTHONPATH"] = os.pathsep.join(p for p in (str(package_root), pythonpath) if p)
     with _LAUNCH, _environment(pinned):
@@ -235,14 +235,15 @@ def _start_fork_server() -> None:
         _fork_server_started = True
 
 
-def _inherited_path() -> set[Path]:
-    """The directories a new interpreter would search too.
+def _not_inherited_path() -> set[Path]:
+    """Where this process looks that a new interpreter with PYTHONSAFEPATH would not.
 
-    This process's path after its first entry (the script's directory, or the working
-    directory): PYTHONPATH, the standard library, site directories and their .pth entries.
-    A directory the program appended to its path itself is counted too (rare).
+    The first entry of the path (the script's directory, or the working directory); the rest
+    (PYTHONPATH, the standard library, site directories and what their .pth files add,
+    editable installs included) a new interpreter finds on its own.
     """
-    return {Path(p).resolve() for p in sys.path[1:] if p}
+    first = sys.path[0] if sys.path else ""
+    return {Path(first or os.getcwd()).resolve(), Path.cwd().resolve()}
 
 
 @contextlib.contextmanager
