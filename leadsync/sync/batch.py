@@ -108,10 +108,7 @@ def record_batch(ctx: RunContext, session: Session, planned: Planned, pushed: Pu
     """Record the push of a planned batch in ``session`` and move its checkpoint past it."""
     batch, ingested, changes = planned.batch, planned.ingested, planned.changes
     by_source = {f"{batch.system}:{r.object}:{r.id}": r for r in batch.records}
-    # A copy: record() adds the push's failures to the list it is given, and the ingest's
-    # result stays what ingest found.
-    failures = list(ingested.failures)
-    record(ctx, session, changes, pushed, failures, planned.snapshots, by_source)
+    record(ctx, session, changes, pushed, ingested.failures, planned.snapshots, by_source)
     session.add_all(
         RecordOutcome(
             run_id=ctx.run_id,
