@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy.orm import Session
+from dataclasses import dataclass
 
 from leadsync.connectors.base import Record
 from leadsync.mapping import Mapping
@@ -16,10 +13,10 @@ from leadsync.store.engine import transaction
 from leadsync.store.leases import guard
 from leadsync.store.models import RecordOutcome
 from leadsync.sync.context import RunContext
-from leadsync.sync.ingest import Ingested, ingest
+from leadsync.sync.ingest import ingest
 from leadsync.sync.plan import Change
 from leadsync.sync.planner import plan
-from leadsync.sync.push import Pushed, push, record
+from leadsync.sync.push import push, record
 from leadsync.sync.readahead import Prepared
 from leadsync.sync.review import block
 
@@ -36,20 +33,6 @@ class SourceBatch:
     checkpoint: bool = True
     prepared: Prepared | None = None  # mapped and keyed by a read-ahead process
 
-    def watermark_after(self) -> Watermark:
-        """The source's watermark once this batch is done."""
-        return self.watermark.advanced((r.id, r.updated_at) for r in self.records)
-
-
-@dataclass
-class Planned:
-    """A batch ingested, with the changes planned for the target and their snapshots."""
-
-    batch: SourceBatch
-    ingested: Ingested
-    changes: list[Change] = field(default_factory=list)
-    snapshots: dict[int, dict[str, Any]] = field(default_factory=dict)
-
 
 def run_batch(ctx: RunContext, batch: SourceBatch) -> tuple[list[Change], Watermark]:
     """Process ``batch`` and return its changes and the source watermark after it.
@@ -63,75 +46,55 @@ def run_batch(ctx: RunContext, batch: SourceBatch) -> tuple[list[Change], Waterm
         session.begin()
         if ctx.lease is not None and not ctx.dry_run:
             guard(session, ctx.lease)
-        planned = plan_batch(ctx, session, ingest_batch(ctx, session, batch))
+        ingested = ingest(
+            ctx,
+            session,
+            batch.system,
+            batch.object,
+            batch.mapping,
+            batch.records,
+            prepared=batch.prepared,
+        )
+        changes, snapshots = plan(ctx, session, ingested)
+        ctx.stats.read += len(batch.records)
+        ctx.stats.matched += ingested.matched
+        ctx.stats.review += len(ingested.reviews)
+        ctx.stats.deleted += len(ingested.deleted)
         if ctx.dry_run:
-            ctx.stats.dead_lettered += len(planned.ingested.failures)
-            for change in planned.changes:
+            ctx.stats.dead_lettered += len(ingested.failures)
+            for change in changes:
                 ctx.stats.count(change)
             session.rollback()
-            return planned.changes, batch.watermark
+            return changes, batch.watermark
         session.commit()
     finally:
         session.close()
-    pushed = push(ctx, planned.changes)
+    pushed = push(ctx, changes)
+    after = batch.watermark.advanced((r.id, r.updated_at) for r in batch.records)
     with transaction(ctx.factory) as session:
-        record_batch(ctx, session, planned, pushed)
-    return planned.changes, batch.watermark_after()
-
-
-def ingest_batch(ctx: RunContext, session: Session, batch: SourceBatch) -> Planned:
-    """Fold ``batch`` into golden leads in ``session`` (the changes are planned later)."""
-    ingested = ingest(
-        ctx,
-        session,
-        batch.system,
-        batch.object,
-        batch.mapping,
-        batch.records,
-        prepared=batch.prepared,
-    )
-    return Planned(batch, ingested)
-
-
-def plan_batch(ctx: RunContext, session: Session, planned: Planned) -> Planned:
-    """Plan the target's changes for an ingested batch, and count what it read and matched."""
-    ingested = planned.ingested
-    planned.changes, planned.snapshots = plan(ctx, session, ingested)
-    ctx.stats.read += len(planned.batch.records)
-    ctx.stats.matched += ingested.matched
-    ctx.stats.review += len(ingested.reviews)
-    ctx.stats.deleted += len(ingested.deleted)
-    return planned
-
-
-def record_batch(ctx: RunContext, session: Session, planned: Planned, pushed: Pushed) -> None:
-    """Record the push of a planned batch in ``session`` and move its checkpoint past it."""
-    batch, ingested, changes = planned.batch, planned.ingested, planned.changes
-    by_source = {f"{batch.system}:{r.object}:{r.id}": r for r in batch.records}
-    record(ctx, session, changes, pushed, ingested.failures, planned.snapshots, by_source)
-    session.add_all(
-        RecordOutcome(
-            run_id=ctx.run_id,
-            source=source,
-            action="match",
-            status="review",
-            reason="ambiguous match: waiting in the review queue",
-            at=ctx.clock(),
-        )
-        for source in ingested.reviews
-        if ctx.run_id is not None
-    )
-    for change in changes:
-        if change.action == "review" and change.golden_id is not None:
-            block(
-                session,
-                change.sources[-1],
-                f"g:{change.golden_id}",
-                change.missing,
-                now=ctx.clock(),
+        by_source = {f"{batch.system}:{r.object}:{r.id}": r for r in batch.records}
+        record(ctx, session, changes, pushed, ingested.failures, snapshots, by_source)
+        session.add_all(
+            RecordOutcome(
+                run_id=ctx.run_id,
+                source=source,
+                action="match",
+                status="review",
+                reason="ambiguous match: waiting in the review queue",
+                at=ctx.clock(),
             )
-    if ctx.lease is not None and batch.checkpoint:
-        now = ctx.clock()
-        checkpoints.save(
-            session, ctx.lease, batch.system, batch.object, batch.watermark_after(), now=now
+            for source in ingested.reviews
+            if ctx.run_id is not None
         )
+        for change in changes:
+            if change.action == "review" and change.golden_id is not None:
+                block(
+                    session,
+                    change.sources[-1],
+                    f"g:{change.golden_id}",
+                    change.missing,
+                    now=ctx.clock(),
+                )
+        if ctx.lease is not None and batch.checkpoint:
+            checkpoints.save(session, ctx.lease, batch.system, batch.object, after, now=ctx.clock())
+    return changes, after

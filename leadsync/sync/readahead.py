@@ -242,8 +242,8 @@ def _not_inherited_path() -> set[Path]:
     (PYTHONPATH, the standard library, site directories and what their .pth files add,
     editable installs included) a new interpreter finds on its own.
     """
-    first = sys.path[0] if sys.path else ""
-    return {Path(first or os.getcwd()).resolve(), Path.cwd().resolve()}
+    first = Path(sys.path[0] if sys.path else "")  # "" is the working directory
+    return {first.resolve(), Path.cwd().resolve()}
 
 
 @contextlib.contextmanager

@@ -152,8 +152,7 @@ def _execute(
                     batch = SourceBatch(
                         source.connector, source.object, mapping, chunk, mark, prepared=prepared
                     )
-                    _run(ctx, batch, report, progress, keep)
-                    mark = batch.watermark_after()
+                    mark = _run(ctx, batch, report, progress, keep)
                     _renew(ctx)
                     if stop():
                         report.error = "stopped on request after a checkpointed batch"
@@ -234,12 +233,13 @@ def _in_thread(
 
 def _run(
     ctx: RunContext, batch: SourceBatch, report: RunReport, progress: Progress | None, keep: bool
-) -> None:
-    changes, _ = run_batch(ctx, batch)
+) -> checkpoints.Watermark:
+    changes, mark = run_batch(ctx, batch)
     if keep:
         report.changes.extend(changes)
     if progress is not None:
         progress(ctx.stats)
+    return mark
 
 
 def _renew(ctx: RunContext) -> None:

@@ -35,7 +35,7 @@ def test_a_failing_batch_leaves_the_pushes_before_it_recorded_once(
     crms: Crms, db_url: str, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _seed(crms)
-    plans, real_plan = 0, batch.plan_batch
+    plans, real_plan = 0, batch.plan
 
     def plan(*args: Any) -> Any:
         nonlocal plans
@@ -44,7 +44,7 @@ def test_a_failing_batch_leaves_the_pushes_before_it_recorded_once(
             raise FatalError("the planner broke")
         return real_plan(*args)
 
-    monkeypatch.setattr(batch, "plan_batch", plan)
+    monkeypatch.setattr(batch, "plan", plan)
     wiring = wiring_for(crms, project_for(crms, db_url))
     with pytest.raises(FatalError, match="the planner broke"):
         run_job(wiring, factory, "hs-to-sf")
@@ -64,7 +64,7 @@ def test_a_failing_batch_leaves_the_pushes_before_it_recorded_once(
     assert linked == pushed == run.stats["created"] > 0
     assert run.status == "failed"
 
-    monkeypatch.setattr(batch, "plan_batch", real_plan)
+    monkeypatch.setattr(batch, "plan", real_plan)
     again = run_job(wiring, factory, "hs-to-sf")
     wiring.close()
     assert again.status == "succeeded"
