@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -130,20 +131,10 @@ def driver_rows_by_key(
         return []
     connection = session.connection()
     dialect = connection.dialect
-    quote = dialect.identifier_preparer.quote
-    name = dialect.identifier_preparer.format_table(table)
-    selected = ", ".join(f"{name}.{quote(c)}" for c in columns)
-    param: Any
-    if dialect.name == "postgresql":
-        sql = f"SELECT {selected} FROM {name} WHERE {quote(key)} = ANY(%b::int8[])"
-        param = sorted(keys)
-    else:
-        # CROSS JOIN keeps the list the outer loop: one primary-key lookup per value.
-        sql = (
-            f"SELECT {selected} FROM json_each(?) AS wanted CROSS JOIN {name} "
-            f"ON {name}.{quote(key)} = wanted.value"
-        )
-        param = jsoncodec.dumps(sorted(keys))
+    sql = _lookup_sql(dialect, table, key, tuple(columns))
+    param: Any = sorted(keys)
+    if dialect.name != "postgresql":
+        param = jsoncodec.dumps(param)
     result = connection.exec_driver_sql(sql, (param,))
     error_base = dialect.loaded_dbapi.Error
     try:
@@ -155,6 +146,30 @@ def driver_rows_by_key(
         result.close()
 
 
+@functools.lru_cache(maxsize=64)
+def _lookup_sql(dialect: Dialect, table: Table, key: str, columns: tuple[str, ...]) -> str:
+    """The statement of :func:`driver_rows_by_key` (one per table and columns, made once)."""
+    quote = dialect.identifier_preparer.quote
+    name = dialect.identifier_preparer.format_table(table)
+    selected = ", ".join(f"{name}.{quote(c)}" for c in columns)
+    if dialect.name == "postgresql":
+        return f"SELECT {selected} FROM {name} WHERE {quote(key)} = ANY(%b::int8[])"
+    # CROSS JOIN keeps the list the outer loop: one primary-key lookup per value.
+    return (
+        f"SELECT {selected} FROM json_each(?) AS wanted CROSS JOIN {name} "
+        f"ON {name}.{quote(key)} = wanted.value"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _result_processors(
+    dialect: Dialect, table: Table, columns: tuple[str, ...]
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    return tuple(
+        table.c[c].type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+    )
+
+
 def rows_by_key(
     session: Session, table: Table, key: str, columns: Sequence[str], keys: Sequence[int]
 ) -> list[tuple[Any, ...]]:
@@ -162,10 +177,7 @@ def rows_by_key(
 
     The values are what a Core select returns (aware timestamps, decoded JSON).
     """
-    dialect = session.get_bind().dialect
-    processors = [
-        table.c[c].type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
-    ]
+    processors = _result_processors(session.get_bind().dialect, table, tuple(columns))
     rows = driver_rows_by_key(session, table, key, columns, keys)
     if not any(processors):
         return [tuple(row) for row in rows]

@@ -74,11 +74,24 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+# Texts of recent timestamps: a bulk write binds the same few (its batch's clock, a
+# record's time in several columns) thousands of times. Equal aware datetimes are one
+# instant, so they share one UTC text; a naive one is never stored, so it still fails.
+_STAMP_TEXTS: dict[datetime, str] = {}
+_STAMP_TEXTS_MAX = 4096
+
+
 def _sqlite_text(value: datetime | None) -> str | None:
     """``value`` as SQLite DATETIME stores it: naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``."""
     if value is None:
         return None
-    return _utc(value).isoformat(" ", "microseconds")[:26]  # without its "+00:00"
+    text = _STAMP_TEXTS.get(value)
+    if text is None:
+        text = _utc(value).isoformat(" ", "microseconds")[:26]  # without its "+00:00"
+        if len(_STAMP_TEXTS) >= _STAMP_TEXTS_MAX:
+            _STAMP_TEXTS.clear()  # no LRU bookkeeping: a batch refills what it uses
+        _STAMP_TEXTS[value] = text
+    return text
 
 
 Stamp = UtcDateTime()

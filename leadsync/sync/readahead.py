@@ -165,7 +165,7 @@ class ReadAhead:
 
     def __init__(self, spec: Spec) -> None:
         self._spec = spec
-        _start_fork_server()
+        start_fork_server()
         self._pipe, theirs = _CONTEXT.Pipe()
         self._child = _CONTEXT.Process(
             target=_produce, args=(theirs, spec), name=f"read-ahead {spec.connector}", daemon=True
@@ -210,7 +210,7 @@ class ReadAhead:
             self._child.join()
 
 
-def _start_fork_server() -> None:
+def start_fork_server() -> None:
     """Start the fork server (once per process) on the leadsync this process runs.
 
     CPython 3.11's fork server ignores the sys.path it is handed and imports from its working
@@ -219,6 +219,9 @@ def _start_fork_server() -> None:
     directory on its path (PYTHONSAFEPATH); only where this leadsync lives in the script's or
     the working directory is that directory put on its PYTHONPATH (never a site directory,
     which would then come before the standard library).
+
+    Starting returns at once; the server then imports leadsync, about a second, before its
+    first child can fork. A run calls this first thing, so that import overlaps its set-up.
     """
     global _fork_server_started
     if _CONTEXT.get_start_method() != "forkserver" or _fork_server_started:

@@ -31,6 +31,7 @@ from leadsync.sync.readahead import (
     batches_after,
     portable,
     read_ahead,
+    start_fork_server,
 )
 from leadsync.sync.replay import due_records
 from leadsync.sync.setup import build_context
@@ -88,6 +89,8 @@ def run_job(
         LeadsyncError: the run failed as a whole (the run row says why).
     """
     job = wiring.project.job(job_name)
+    if job.read_ahead == "process" and job.sources:
+        start_fork_server()
     lease = None
     if not dry_run:
         lease = leases.claim(factory, job.name, worker, now=clock(), ttl=LEASE_TTL)

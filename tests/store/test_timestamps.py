@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.dialects.sqlite.base import DATETIME
 
+from leadsync.store import models
 from leadsync.store.engine import session_factory, transaction
 from leadsync.store.models import GoldenLead, Stamp
 
@@ -36,6 +37,23 @@ def test_sqlite_bind_rejects_naive_datetimes() -> None:
     assert bind is not None
     with pytest.raises(ValueError, match="naive datetime"):
         bind(datetime(2026, 3, 2, 9, 15))
+
+
+def test_sqlite_bind_remembers_texts_by_instant_and_stays_bounded() -> None:
+    dialect = create_engine("sqlite://").dialect
+    bind = Stamp.dialect_impl(dialect).bind_processor(dialect)
+    assert bind is not None
+    value = datetime(2026, 3, 2, 9, 15, 30, 5, tzinfo=UTC)
+    text_utc = bind(value)
+    # The same instant in another zone is remembered under the same key: the same UTC text.
+    assert bind(value.astimezone(timezone(timedelta(hours=-7)))) == text_utc
+    # A naive datetime with the same wall time still fails, though an equal aware one was seen.
+    with pytest.raises(ValueError, match="naive datetime"):
+        bind(value.replace(tzinfo=None))
+    for i in range(models._STAMP_TEXTS_MAX * 2):
+        moment = value + timedelta(seconds=i)
+        assert bind(moment) == DATETIME().bind_processor(dialect)(moment)
+    assert len(models._STAMP_TEXTS) <= models._STAMP_TEXTS_MAX
 
 
 def test_timestamps_read_back_as_aware_utc(engine: Engine) -> None:

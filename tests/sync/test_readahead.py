@@ -487,7 +487,7 @@ def where():
 if __name__ == "__main__":
     from leadsync.sync import readahead
     before = dict(os.environ)
-    readahead._start_fork_server()  # as ReadAhead does before its child starts
+    readahead.start_fork_server()  # as ReadAhead does before its child starts
     assert dict(os.environ) == before, "the fork server's environment leaked"
     child = readahead._CONTEXT.Process(target=where)
     child.start()

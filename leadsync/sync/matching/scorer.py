@@ -159,8 +159,14 @@ class Matcher(ABC):
         if not scored:
             return MatchResult("new", None, [])
         thresholds = self.settings.thresholds_for(object_kind)
-        top = scored[:_REPORT_TOP]
-        chances = [probability(entry[0]) for entry in top]
+        # Scored is best first and probability rises with the score, so the candidates worth
+        # showing are a prefix of the top ones: stop at the first below the floor.
+        chances: list[float] = []
+        for entry in scored[:_REPORT_TOP]:
+            chances.append(probability(entry[0]))
+            if chances[-1] < _REPORT_FLOOR:
+                break
+        shown_count = len(chances) if chances[-1] >= _REPORT_FLOOR else len(chances) - 1
         # The best candidate that identifies a person may sit below one that only shares
         # an employer: only the former can be an automatic match.
         decision: Decision | None = None
@@ -173,17 +179,16 @@ class Matcher(ABC):
                 break
         if decision is None:
             decision = "review" if chances[0] >= thresholds.review else "new"
-        best = _candidate(scored[best_at])
+        best = _candidate(scored[best_at], chances[best_at] if best_at < len(chances) else None)
         # Reasons are spelled out only for candidates worth showing: most records have none.
         shown = [
-            best if i == best_at else _candidate(entry)
-            for i, entry in enumerate(top)
-            if chances[i] >= _REPORT_FLOOR
+            best if i == best_at else _candidate(scored[i], chances[i]) for i in range(shown_count)
         ]
-        listed = best_at < len(top) and chances[best_at] >= _REPORT_FLOOR
-        return MatchResult(decision, best, shown if listed else [best, *shown])
+        return MatchResult(decision, best, shown if best_at < shown_count else [best, *shown])
 
 
-def _candidate(entry: Scored) -> Candidate:
+def _candidate(entry: Scored, chance: float | None = None) -> Candidate:
     bits, _, key, levels, swapped = entry
-    return Candidate(key, bits, probability(bits), describe(levels, swapped))
+    return Candidate(
+        key, bits, probability(bits) if chance is None else chance, describe(levels, swapped)
+    )
