@@ -201,6 +201,17 @@ class ReadAhead:
             raise error from _ChildError(trace)
         return _unpack(body)
 
+    def ready(self, timeout: float = 0.0) -> bool:
+        """True when what comes next (a batch, the end or an error) is in the pipe.
+
+        Args:
+            timeout: Seconds to wait for it (once a batch was asked for).
+        """
+        try:
+            return self._asked and self._pipe.poll(timeout)
+        except (OSError, EOFError):
+            return True  # the child is gone: the next read says so at once
+
     def close(self) -> None:
         """End the child: it stops at its next send, or is killed after a grace period."""
         self._pipe.close()

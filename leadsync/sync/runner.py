@@ -15,13 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from leadsync.config.project import SourceRef
 from leadsync.connectors.base import Record, Source
 from leadsync.errors import BudgetExhaustedError, FatalError, LeadsyncError
+from leadsync.mapping import Mapping
 from leadsync.store import checkpoints, leases
 from leadsync.store.engine import transaction
 from leadsync.store.leases import Lease
 from leadsync.store.models import SyncRun
-from leadsync.sync.batch import SourceBatch, run_batch
+from leadsync.sync.batch import Planned, SourceBatch, run_batch
 from leadsync.sync.context import RunContext
 from leadsync.sync.gcpolicy import batch_friendly_gc
+from leadsync.sync.overlap import Overlapped
 from leadsync.sync.plan import Change, RunStats
 from leadsync.sync.prefetch import prefetched
 from leadsync.sync.readahead import (
@@ -151,6 +153,13 @@ def _execute(
             mapping = wiring.mapping(source.connector, source.object, source.mapping)
             mark, batches = opened[position] if position in opened else _open(wiring, ctx, source)
             with closing(batches):
+                if isinstance(batches, _FromProcess) and not ctx.dry_run:
+                    stopped = _overlapped(
+                        ctx, source, mapping, mark, batches, report, progress, keep, stop
+                    )
+                    if stopped:
+                        return
+                    continue
                 for chunk, prepared in batches:
                     batch = SourceBatch(
                         source.connector, source.object, mapping, chunk, mark, prepared=prepared
@@ -158,8 +167,65 @@ def _execute(
                     mark = _run(ctx, batch, report, progress, keep)
                     _renew(ctx)
                     if stop():
-                        report.error = "stopped on request after a checkpointed batch"
+                        report.error = STOPPED
                         return
+
+
+STOPPED = "stopped on request after a checkpointed batch"
+_SOURCE_POLL_SECONDS = 0.005
+
+
+def _overlapped(
+    ctx: RunContext,
+    source: SourceRef,
+    mapping: Mapping,
+    mark: checkpoints.Watermark,
+    batches: _FromProcess,
+    report: RunReport,
+    progress: Progress | None,
+    keep: bool,
+    stop: Callable[[], bool],
+) -> bool:
+    """Run a read-ahead process's batches, each push overlapping the next batch's ingest.
+
+    Only batches from a read-ahead process overlap: they come from another process, so the
+    push thread shares no connector with the read, and the process says when a batch is
+    waiting. Returns True when the run was asked to stop.
+    """
+
+    def done(planned: Planned) -> None:
+        if keep:
+            report.changes.extend(planned.changes)
+        if progress is not None:
+            progress(ctx.stats)
+
+    overlapped = Overlapped(ctx, done)
+    try:
+        for chunk, prepared in batches:
+            batch = SourceBatch(
+                source.connector, source.object, mapping, chunk, mark, prepared=prepared
+            )
+            overlapped.run(batch)
+            mark = batch.watermark_after()
+            _renew(ctx)
+            if stop():
+                overlapped.settle()
+                report.error = STOPPED
+                return True
+            # Wait for whichever comes first: the next batch (ingest it while the push goes
+            # on) or the push's answer (record it now: a slow read must not leave an accepted
+            # push unrecorded, nor the lease unrenewed).
+            while overlapped.in_flight and not batches.ready(timeout=_SOURCE_POLL_SECONDS):
+                if overlapped.answered():
+                    overlapped.settle()
+                    _renew(ctx)
+        overlapped.settle()
+    except BaseException:
+        overlapped.settle(quietly=True)
+        raise
+    finally:
+        overlapped.close()
+    return False
 
 
 _Batch = tuple[Sequence[Record], Prepared | None]
@@ -181,6 +247,10 @@ class _FromProcess:
 
     def __iter__(self) -> Iterator[_Batch]:
         return ((batch.records, batch) for batch in self._reader)
+
+    def ready(self, timeout: float = 0.0) -> bool:
+        """True when the next batch (or the end) is waiting, within ``timeout`` seconds."""
+        return self._reader.ready(timeout)
 
     def close(self) -> None:
         self._reader.close()

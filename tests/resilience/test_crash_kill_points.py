@@ -54,6 +54,7 @@ from leadsync.sync.wiring import Wiring
 JOB = "hs-to-sf"
 CONTACTS, LEADS, CROSS_DUPLICATES, POISON, BATCH = 80, 20, 10, 6, 10
 KILL_SEEDS = range(10)  # per backend: 20 kill points in all
+PROCESS_KILL_SEEDS = range(100, 106)  # per backend, with read_ahead: process (batches overlap)
 POISON_PEOPLE = [("Ada", "Quarkly"), ("Boris", "Nimbus"), ("Chloe", "Orchard"),
                  ("Dmitri", "Basalt"), ("Elena", "Vireo"), ("Farid", "Tessellate")]  # fmt: skip
 VOLATILE = {"Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById"}
@@ -128,7 +129,7 @@ def differences(boxes: Sandboxes, ref: Reference) -> str:
     )
 
 
-def project_file(boxes: Sandboxes, folder: Path, db_url: str) -> Path:
+def project_file(boxes: Sandboxes, folder: Path, db_url: str, read_ahead: str = "thread") -> Path:
     return write_project(
         folder / "leadsync.yaml",
         {
@@ -142,6 +143,7 @@ def project_file(boxes: Sandboxes, folder: Path, db_url: str) -> Path:
                     "target": "salesforce",
                     "object": "Lead",
                     "batch_size": BATCH,
+                    "read_ahead": read_ahead,
                 }
             ],
         },
@@ -253,11 +255,32 @@ def kill_rule(case: int, ref: Reference) -> tuple[str, KillRule]:
 def test_a_sigkilled_sync_converges_to_the_reference_state(
     boxes: Sandboxes, reference: Reference, db_url: str, engine: Engine, tmp_path: Path, seed: int
 ) -> None:
+    case = seed if db_url.startswith("sqlite") else seed + len(KILL_SEEDS)
+    _kill_and_converge(boxes, reference, db_url, engine, tmp_path, case, "thread")
+
+
+@pytest.mark.parametrize("seed", PROCESS_KILL_SEEDS, ids=[f"seed{s}" for s in PROCESS_KILL_SEEDS])
+def test_a_sigkilled_sync_with_overlapping_batches_converges_to_the_reference_state(
+    boxes: Sandboxes, reference: Reference, db_url: str, engine: Engine, tmp_path: Path, seed: int
+) -> None:
+    """The same with ``read_ahead: process``: each push overlaps the next batch's ingest."""
+    case = seed if db_url.startswith("sqlite") else seed + len(PROCESS_KILL_SEEDS)
+    _kill_and_converge(boxes, reference, db_url, engine, tmp_path, case, "process")
+
+
+def _kill_and_converge(
+    boxes: Sandboxes,
+    reference: Reference,
+    db_url: str,
+    engine: Engine,
+    tmp_path: Path,
+    case: int,
+    read_ahead: str,
+) -> None:
     boxes.reset()
     poison = seed_crms(boxes, drop=reference.drop)
-    path = project_file(boxes, tmp_path, db_url)
+    path = project_file(boxes, tmp_path, db_url, read_ahead)
     factory = session_factory(engine)
-    case = seed if db_url.startswith("sqlite") else seed + len(KILL_SEEDS)
     vendor, rule = kill_rule(case, reference)
     switch = boxes.sf_switch if vendor == "salesforce" else boxes.hs_switch
     log = tmp_path / "child.log"
