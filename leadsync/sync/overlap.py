@@ -18,10 +18,12 @@ The caller records a finished push before it waits on its source (:meth:`Overlap
 when the next batch is not ready), so a slow or stalled read never leaves an accepted push
 unrecorded. What a crash can leave is what the serial engine can leave: a push the CRM accepted
 and the store has not recorded (the next run re-reads from the checkpoint and finds it again:
-write ledger, external-id upsert, the refreshed index) and the golden side of one more batch,
-committed and not yet pushed. When a step fails, the push in flight is still recorded, in a
-transaction of its own, before the error goes on, as the serial engine would have recorded it
-before the failing batch.
+creates are upserts on the golden key, and the refreshed index knows the target's records) and
+the golden side of one more batch, committed and not yet pushed. When a step fails before its
+commit, the push in flight is still recorded, in a transaction of its own, before the error
+goes on, as the serial engine would have recorded it before the failing batch. A push stays in
+flight until its answer is in hand, so an interrupt while waiting for it leaves it to
+:meth:`Overlapped.settle`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from leadsync.store.engine import transaction
+from leadsync.store.leases import guard
 from leadsync.sync.batch import Planned, SourceBatch, ingest_batch, plan_batch, record_batch
 from leadsync.sync.context import RunContext
 from leadsync.sync.plan import RunStats
@@ -73,19 +76,32 @@ class Overlapped:
         ctx = self._ctx
         with transaction(ctx.factory) as session:
             ingested = ingest_batch(ctx, session, batch)
-        previous, self._in_flight = self._in_flight, None
-        pushed = previous[1].result() if previous is not None else None  # a push error: raised
+        previous = self._answer()
         counted = dataclasses.replace(ctx.stats)
+        session = ctx.factory()
         try:
-            with transaction(ctx.factory) as session:
-                if previous is not None and pushed is not None:
-                    record_batch(ctx, session, previous[0], pushed)
+            session.begin()
+            try:
+                if ctx.lease is not None:
+                    guard(session, ctx.lease)  # the plan writes routing state
+                if previous is not None:
+                    record_batch(ctx, session, *previous)
                 planned = plan_batch(ctx, session, batch, ingested)
-        except BaseException:
-            _restore(ctx.stats, counted)  # nothing of that transaction happened
-            if previous is not None and pushed is not None:
-                self._record_alone(previous[0], pushed, quietly=True)
-            raise
+            except BaseException:
+                session.rollback()
+                _restore(ctx.stats, counted)  # nothing of that transaction happened
+                if previous is not None:
+                    self._record_alone(*previous, quietly=True)
+                raise
+            try:
+                session.commit()
+            except BaseException:
+                # Whether a failed commit took effect is unknown: recording the push again
+                # could store it twice. Left unrecorded, the next run finds it (see above).
+                _restore(ctx.stats, counted)
+                raise
+        finally:
+            session.close()
         if previous is not None:
             self._done(previous[0])
         self._in_flight = (planned, self._pool.submit(push, ctx, planned.changes))
@@ -96,18 +112,31 @@ class Overlapped:
         Args:
             quietly: Log a failure instead of raising it (an error is on its way already).
         """
-        if self._in_flight is None:
-            return
-        planned, future = self._in_flight
-        self._in_flight = None
         try:
-            pushed = future.result()
-        except BaseException:
+            answered = self._answer()
+        except Exception:
             if not quietly:
                 raise
             log.exception("%s: the last push failed", self._ctx.job.name)
             return
-        self._record_alone(planned, pushed, quietly=quietly)
+        if answered is not None:
+            self._record_alone(*answered, quietly=quietly)
+
+    def _answer(self) -> tuple[Planned, Pushed] | None:
+        """Wait for the push in flight and take it over (its own error raised: nothing to record).
+
+        Interrupted while waiting, the push stays in flight for :meth:`settle`.
+        """
+        if self._in_flight is None:
+            return None
+        planned, future = self._in_flight
+        try:
+            pushed = future.result()
+        except Exception:
+            self._in_flight = None
+            raise
+        self._in_flight = None
+        return planned, pushed
 
     def close(self) -> None:
         """End the push thread (after the push in flight, if any, ends)."""

@@ -199,6 +199,7 @@ def _overlapped(
         if progress is not None:
             progress(ctx.stats)
 
+    log.info("%s: each push overlaps the next batch's ingest", ctx.job.name)
     overlapped = Overlapped(ctx, done)
     try:
         for chunk, prepared in batches:

@@ -211,13 +211,18 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def spawn(args: Sequence[str], log: Path) -> subprocess.Popen[bytes]:
-    """Start ``args`` in a new session (its own process group), output into ``log``."""
+def spawn(
+    args: Sequence[str], log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``args`` in a new session (its own process group), output into ``log``.
+
+    ``env`` adds to the children's environment (:func:`child_env`).
+    """
     with log.open("ab") as out:
         return subprocess.Popen(
             list(args),
             cwd=REPO,
-            env=child_env(),
+            env={**child_env(), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -60,6 +60,7 @@ POISON_PEOPLE = [("Ada", "Quarkly"), ("Boris", "Nimbus"), ("Chloe", "Orchard"),
 VOLATILE = {"Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById"}
 VOLATILE |= {"SystemModstamp", "OwnerId"}
 WRITES = "/composite/sobjects"
+OVERLAPPING = "each push overlaps the next batch's ingest"  # runner's log line
 
 
 def seed_crms(
@@ -285,7 +286,7 @@ def _kill_and_converge(
     switch = boxes.sf_switch if vendor == "salesforce" else boxes.hs_switch
     log = tmp_path / "child.log"
     with reaped([]) as procs:
-        child = spawn([LEADSYNC, "-c", str(path), "sync", JOB], log)
+        child = spawn([LEADSYNC, "-c", str(path), "sync", JOB], log, {"LEADSYNC_LOG_LEVEL": "INFO"})
         procs.append(child)
         switch.arm(child.pid, rule)
         code = child.wait(timeout=60)
@@ -293,6 +294,9 @@ def _kill_and_converge(
     landed = f"kill point {vendor} {rule.describe()}"
     assert switch.fired.is_set(), f"{landed} never came; child exited {code}:\n{tail(log)}"
     assert code == -signal.SIGKILL, f"{landed}: child exited {code}:\n{tail(log)}"
+    if read_ahead == "process" and vendor == "salesforce" and rule.match == WRITES:
+        # Killed at a write: the source's batches had begun, on the overlapping path.
+        assert OVERLAPPING in log.read_text(errors="replace"), tail(log)
     with factory() as session:
         crashed = session.execute(select(SyncRun)).scalars().all()
     assert [r.status for r in crashed] == ["running"], landed  # died mid-run, lease held

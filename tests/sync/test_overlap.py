@@ -10,6 +10,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sync_harness import Crms, fast_retry, project_for
 
 from leadsync.connectors.deps import ConnectorDeps
-from leadsync.errors import FatalError
+from leadsync.errors import BudgetExhaustedError, FatalError
 from leadsync.mapping.normalize import email_match_key
 from leadsync.sandbox.clients import sandbox_session
 from leadsync.sandbox.hubspot import seed_hubspot
@@ -214,3 +216,126 @@ def test_a_failing_batch_leaves_the_pushes_before_it_recorded_once(
     emails = _sf_emails(crms)
     assert max(emails.values()) == 1
     assert sum(emails.values()) == pushed + again.stats.created
+
+
+class _InterruptedOnce:
+    """A push's future whose first wait is interrupted (Ctrl-C while the CRM works)."""
+
+    interrupted = False
+
+    def __init__(self, inner: Future[Pushed]) -> None:
+        self._inner = inner
+
+    def done(self) -> bool:
+        return self._inner.done()
+
+    def result(self) -> Pushed:
+        if not _InterruptedOnce.interrupted:
+            _InterruptedOnce.interrupted = True
+            raise KeyboardInterrupt
+        return self._inner.result()
+
+
+class _InterruptingPool(ThreadPoolExecutor):
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return _InterruptedOnce(super().submit(fn, *args, **kwargs))
+
+
+def test_an_interrupt_while_waiting_for_a_push_still_records_it(
+    crms: Crms, db_url: str, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(crms)
+    monkeypatch.setattr(_InterruptedOnce, "interrupted", False)
+    monkeypatch.setattr(overlap, "ThreadPoolExecutor", _InterruptingPool)
+    wiring = _wiring(crms, db_url)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_job(wiring, factory, "hs-to-sf")
+    finally:
+        wiring.close()
+    assert _InterruptedOnce.interrupted
+    # The first batch's push was in hand when the wait was interrupted: it is recorded.
+    assert _recorded(factory) == BATCH
+    assert sum(_sf_emails(crms).values()) == _linked(factory) > 0
+
+
+def _linked(factory: sessionmaker[Session]) -> int:
+    with factory() as session:
+        query = select(func.count()).select_from(Identity).where(Identity.system == "salesforce")
+        return int(session.scalar(query) or 0)
+
+
+def test_a_stop_request_on_the_overlapping_path_records_the_batch_and_its_checkpoint(
+    crms: Crms, db_url: str, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(crms)
+    monkeypatch.setattr(runner._FromProcess, "ready", _always_ready)
+    wiring = _wiring(crms, db_url)
+    try:
+        first = run_job(wiring, factory, "hs-to-sf", stop=lambda: True)
+        assert first.error == runner.STOPPED
+        assert first.stats.read == BATCH
+        assert _recorded(factory) == BATCH
+        rest = run_job(wiring, factory, "hs-to-sf")
+    finally:
+        wiring.close()
+    assert rest.status == "succeeded"
+    assert rest.stats.read == CONTACTS - BATCH  # from the first batch's checkpoint on
+    emails = _sf_emails(crms)
+    assert max(emails.values()) == 1
+    assert sum(emails.values()) == first.stats.created + rest.stats.created
+
+
+def test_a_push_that_spends_the_api_budget_pauses_the_run_with_earlier_pushes_recorded(
+    crms: Crms, db_url: str, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(crms)
+    pushes, real_push = 0, overlap.push
+
+    def push(ctx: Any, changes: Sequence[Change]) -> Pushed:
+        nonlocal pushes
+        pushes += 1
+        if pushes == 2:
+            raise BudgetExhaustedError("the daily API allocation is nearly spent")
+        return real_push(ctx, changes)
+
+    monkeypatch.setattr(overlap, "push", push)
+    monkeypatch.setattr(runner._FromProcess, "ready", _always_ready)
+    wiring = _wiring(crms, db_url)
+    try:
+        report = run_job(wiring, factory, "hs-to-sf")
+        assert report.status == "paused"
+        assert _recorded(factory) == BATCH
+        monkeypatch.setattr(overlap, "push", real_push)
+        later = datetime.now(UTC) + runner.PAUSE_ON_BUDGET * 2
+        again = run_job(wiring, factory, "hs-to-sf", clock=lambda: later)
+    finally:
+        wiring.close()
+    assert again.status == "succeeded"
+    assert again.stats.read == CONTACTS - BATCH
+    emails = _sf_emails(crms)
+    assert max(emails.values()) == 1
+    assert sum(emails.values()) == _linked(factory)
+
+
+def test_every_plan_transaction_checks_the_lease(
+    crms: Crms, db_url: str, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The plan writes routing state (cursors, assignments): a worker that lost its lease
+    # must not, also when no push is recorded in the same transaction.
+    _seed(crms)
+    checked, real_guard = [], overlap.guard
+
+    def guard(session: Session, lease: Any) -> None:
+        checked.append(lease.fencing)
+        real_guard(session, lease)
+
+    monkeypatch.setattr(overlap, "guard", guard)
+    monkeypatch.setattr(runner._FromProcess, "ready", _never_ready)  # no push recorded with a plan
+    wiring = _wiring(crms, db_url)
+    try:
+        report = run_job(wiring, factory, "hs-to-sf")
+    finally:
+        wiring.close()
+    assert report.status == "succeeded"
+    assert len(checked) == BATCHES
