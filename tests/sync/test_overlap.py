@@ -28,7 +28,7 @@ from leadsync.store.models import Identity, RecordOutcome, SyncRun
 from leadsync.sync import batch, overlap, runner
 from leadsync.sync.plan import Change
 from leadsync.sync.push import Pushed
-from leadsync.sync.runner import run_job
+from leadsync.sync.runner import RunReport, run_job
 from leadsync.sync.wiring import Wiring
 
 CONTACTS = 120  # three batches of 50 ...
@@ -51,6 +51,14 @@ def _wiring(crms: Crms, db_url: str, read_ahead: str = "process") -> Wiring:
         )
     }
     return Wiring(project_for(crms, db_url, jobs=[job]), deps=deps)
+
+
+def _sync(crms: Crms, db_url: str, factory: sessionmaker[Session]) -> RunReport:
+    wiring = _wiring(crms, db_url)
+    try:
+        return run_job(wiring, factory, "hs-to-sf")
+    finally:
+        wiring.close()
 
 
 def _sf_emails(crms: Crms) -> Counter[str | None]:
@@ -116,8 +124,22 @@ def test_a_batch_s_push_runs_while_the_next_batch_is_ingested(
     assert _recorded(factory) == CONTACTS
 
 
+@pytest.mark.parametrize(
+    ("ready", "expected"),
+    [
+        # A stalled source: every push is recorded before the next batch is even read.
+        ("never", [0, BATCH, 2 * BATCH]),
+        # The next batch waiting: batch N's push is recorded after batch N+1's ingest.
+        ("always", [0, 0, BATCH]),
+    ],
+)
 def test_a_push_is_recorded_before_the_engine_waits_on_its_source(
-    crms: Crms, db_url: str, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+    crms: Crms,
+    db_url: str,
+    factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    ready: str,
+    expected: list[int],
 ) -> None:
     _seed(crms)
     seen: list[int] = []
@@ -128,37 +150,11 @@ def test_a_push_is_recorded_before_the_engine_waits_on_its_source(
         return real_ingest(ctx, session, source_batch)
 
     monkeypatch.setattr(overlap, "ingest_batch", ingest)
-    monkeypatch.setattr(runner._FromProcess, "ready", _never_ready)  # a stalled source
-    wiring = _wiring(crms, db_url)
-    try:
-        report = run_job(wiring, factory, "hs-to-sf")
-    finally:
-        wiring.close()
+    stub = _never_ready if ready == "never" else _always_ready
+    monkeypatch.setattr(runner._FromProcess, "ready", stub)
+    report = _sync(crms, db_url, factory)
     assert report.status == "succeeded"
-    # Every push before a batch was recorded before that batch was even read.
-    assert seen == [0, BATCH, 2 * BATCH]
-
-
-def test_with_the_next_batch_ready_the_push_is_recorded_after_its_ingest(
-    crms: Crms, db_url: str, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _seed(crms)
-    seen: list[int] = []
-    real_ingest = overlap.ingest_batch
-
-    def ingest(ctx: Any, session: Session, source_batch: Any) -> Any:
-        seen.append(_recorded(factory))
-        return real_ingest(ctx, session, source_batch)
-
-    monkeypatch.setattr(overlap, "ingest_batch", ingest)
-    monkeypatch.setattr(runner._FromProcess, "ready", _always_ready)
-    wiring = _wiring(crms, db_url)
-    try:
-        report = run_job(wiring, factory, "hs-to-sf")
-    finally:
-        wiring.close()
-    assert report.status == "succeeded"
-    assert seen == [0, 0, BATCH]  # batch N's push is recorded after batch N+1's ingest
+    assert seen == expected
     assert _recorded(factory) == CONTACTS
 
 
@@ -332,10 +328,6 @@ def test_every_plan_transaction_checks_the_lease(
 
     monkeypatch.setattr(overlap, "guard", guard)
     monkeypatch.setattr(runner._FromProcess, "ready", _never_ready)  # no push recorded with a plan
-    wiring = _wiring(crms, db_url)
-    try:
-        report = run_job(wiring, factory, "hs-to-sf")
-    finally:
-        wiring.close()
+    report = _sync(crms, db_url, factory)
     assert report.status == "succeeded"
     assert len(checked) == BATCHES
