@@ -7,6 +7,7 @@ while it ingests the next.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,8 +42,9 @@ class SourceBatch:
     checkpoint: bool = True
     prepared: Prepared | None = None  # mapped and keyed by a read-ahead process
 
+    @functools.cached_property
     def watermark_after(self) -> Watermark:
-        """The source's watermark once this batch is done."""
+        """The source's watermark once this batch is done (worked out once)."""
         return self.watermark.advanced((r.id, r.updated_at) for r in self.records)
 
 
@@ -79,7 +81,7 @@ def run_batch(ctx: RunContext, batch: SourceBatch) -> tuple[list[Change], Waterm
     pushed = push(ctx, planned.changes)
     with transaction(ctx.factory) as session:
         record_batch(ctx, session, planned, pushed)
-    return planned.changes, batch.watermark_after()
+    return planned.changes, batch.watermark_after
 
 
 def ingest_batch(ctx: RunContext, session: Session, batch: SourceBatch) -> Ingested:
@@ -139,5 +141,5 @@ def record_batch(ctx: RunContext, session: Session, planned: Planned, pushed: Pu
                 now=ctx.clock(),
             )
     if ctx.lease is not None and batch.checkpoint:
-        after = batch.watermark_after()
+        after = batch.watermark_after
         checkpoints.save(session, ctx.lease, batch.system, batch.object, after, now=ctx.clock())

@@ -37,6 +37,7 @@ from leadsync.store.engine import transaction
 from leadsync.store.leases import guard
 from leadsync.sync.batch import Planned, SourceBatch, ingest_batch, plan_batch, record_batch
 from leadsync.sync.context import RunContext
+from leadsync.sync.ingest import Ingested
 from leadsync.sync.plan import RunStats
 from leadsync.sync.push import Pushed, push
 
@@ -77,9 +78,18 @@ class Overlapped:
         with transaction(ctx.factory) as session:
             ingested = ingest_batch(ctx, session, batch)
         previous = self._answer()
+        planned = self._record_and_plan(previous, batch, ingested)
+        if previous is not None:
+            self._done(previous[0])
+        self._in_flight = (planned, self._pool.submit(push, ctx, planned.changes))
+
+    def _record_and_plan(
+        self, previous: tuple[Planned, Pushed] | None, batch: SourceBatch, ingested: Ingested
+    ) -> Planned:
+        """Record the push that answered (if any) and plan ``batch``, in one transaction."""
+        ctx = self._ctx
         counted = dataclasses.replace(ctx.stats)
-        session = ctx.factory()
-        try:
+        with ctx.factory() as session:
             session.begin()
             try:
                 if ctx.lease is not None:
@@ -100,11 +110,7 @@ class Overlapped:
                 # could store it twice. Left unrecorded, the next run finds it (see above).
                 _restore(ctx.stats, counted)
                 raise
-        finally:
-            session.close()
-        if previous is not None:
-            self._done(previous[0])
-        self._in_flight = (planned, self._pool.submit(push, ctx, planned.changes))
+        return planned
 
     def settle(self, *, quietly: bool = False) -> None:
         """Wait for the push in flight, if any, and record it in a transaction of its own.

@@ -207,7 +207,7 @@ def _overlapped(
                 source.connector, source.object, mapping, chunk, mark, prepared=prepared
             )
             overlapped.run(batch)
-            mark = batch.watermark_after()
+            mark = batch.watermark_after
             _renew(ctx)
             if stop():
                 overlapped.settle()

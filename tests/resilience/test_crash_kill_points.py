@@ -252,32 +252,22 @@ def kill_rule(case: int, ref: Reference) -> tuple[str, KillRule]:
     return "salesforce", KillRule(WRITES, rng.randint(1, last), when)
 
 
-@pytest.mark.parametrize("seed", KILL_SEEDS, ids=[f"seed{s}" for s in KILL_SEEDS])
+# (read-ahead, seed): with ``process`` each push overlaps the next batch's ingest.
+CASES = [("thread", s) for s in KILL_SEEDS] + [("process", s) for s in PROCESS_KILL_SEEDS]
+
+
+@pytest.mark.parametrize(("read_ahead", "seed"), CASES, ids=[f"{r}-seed{s}" for r, s in CASES])
 def test_a_sigkilled_sync_converges_to_the_reference_state(
-    boxes: Sandboxes, reference: Reference, db_url: str, engine: Engine, tmp_path: Path, seed: int
-) -> None:
-    case = seed if db_url.startswith("sqlite") else seed + len(KILL_SEEDS)
-    _kill_and_converge(boxes, reference, db_url, engine, tmp_path, case, "thread")
-
-
-@pytest.mark.parametrize("seed", PROCESS_KILL_SEEDS, ids=[f"seed{s}" for s in PROCESS_KILL_SEEDS])
-def test_a_sigkilled_sync_with_overlapping_batches_converges_to_the_reference_state(
-    boxes: Sandboxes, reference: Reference, db_url: str, engine: Engine, tmp_path: Path, seed: int
-) -> None:
-    """The same with ``read_ahead: process``: each push overlaps the next batch's ingest."""
-    case = seed if db_url.startswith("sqlite") else seed + len(PROCESS_KILL_SEEDS)
-    _kill_and_converge(boxes, reference, db_url, engine, tmp_path, case, "process")
-
-
-def _kill_and_converge(
     boxes: Sandboxes,
     reference: Reference,
     db_url: str,
     engine: Engine,
     tmp_path: Path,
-    case: int,
     read_ahead: str,
+    seed: int,
 ) -> None:
+    seeds = KILL_SEEDS if read_ahead == "thread" else PROCESS_KILL_SEEDS
+    case = seed if db_url.startswith("sqlite") else seed + len(seeds)
     boxes.reset()
     poison = seed_crms(boxes, drop=reference.drop)
     path = project_file(boxes, tmp_path, db_url, read_ahead)
