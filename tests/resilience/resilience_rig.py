@@ -43,7 +43,9 @@ class KillRule:
     """When to kill: the ``nth`` request whose ``METHOD path`` contains ``match``.
 
     ``when`` is ``before`` (the request is never applied), ``unheard`` (applied, but the child
-    is dead before the answer) or ``after`` (killed ``delay`` seconds after the answer went out).
+    is dead before the answer) or ``after`` (killed ``delay`` seconds after the answer went out;
+    a later matching request waits for the kill and is never applied, so a child fast enough
+    to finish its run within ``delay`` still dies mid-run).
     """
 
     match: str
@@ -54,6 +56,9 @@ class KillRule:
     def describe(self) -> str:
         extra = f"+{self.delay * 1000:.0f}ms" if self.when == "after" else ""
         return f"{self.when}{extra} request #{self.nth} matching {self.match!r}"
+
+
+_HOLD = KillRule("", 0, "hold")  # what _hit returns for a request that must wait for the kill
 
 
 class KillSwitch:
@@ -84,6 +89,8 @@ class KillSwitch:
             if rule is None or rule.match not in f"{scope['method']} {scope['path']}":
                 return None
             self._seen += 1
+            if self._seen > rule.nth and rule.when == "after":
+                return _HOLD  # the kill is due: a fast child must not run past it to the end
             return rule if self._seen == rule.nth else None
 
     def _kill(self) -> None:
@@ -97,6 +104,15 @@ class KillSwitch:
         rule = self._hit(scope)
         if rule is None:
             await self.app(scope, receive, send)
+        elif rule is _HOLD:
+            # A later request while an "after" kill is pending: held until the kill lands, and
+            # never applied (the child is dead by then; nobody hears the 503).
+            for _ in range(30_000):  # at most 30 s: the pending kill fires after its delay
+                if self.fired.is_set():
+                    break
+                await asyncio.sleep(0.001)
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
         elif rule.when == "before":
             self._kill()
             await send({"type": "http.response.start", "status": 503, "headers": []})

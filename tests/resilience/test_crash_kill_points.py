@@ -243,7 +243,8 @@ def kill_rule(case: int, ref: Reference) -> tuple[str, KillRule]:
     if family == "read":
         return "hubspot", KillRule("/contacts/search", rng.randint(1, ref.calls["read"]), "before")
     if family == "db-work":
-        # Milliseconds after the answer: the child is inside its own ingest/record commits.
+        # Milliseconds after the answer: the child is inside its own ingest/record commits, or,
+        # where it is faster than the delay, held at its next write until the kill lands.
         delay = rng.uniform(0.002, 0.05)
         return "salesforce", KillRule(WRITES, rng.randint(1, writes - 1), "after", delay)
     when = family.removeprefix("write-")
