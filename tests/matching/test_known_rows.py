@@ -139,16 +139,32 @@ def test_a_rollback_and_another_write_never_look_like_our_write(engine: Engine) 
 def test_the_rows_kept_stay_under_their_limit(engine: Engine) -> None:
     factory = session_factory(engine)
     index = open_index(factory, MatchSettings())
-    index._known.limit = 25  # a handful of leads' blocks, keys and name counts
+    index._known.limit = 6  # two or three leads' keys and name counts
     sizes = []
     for i in range(12):
         lead = Lead(email=f"p{i}.lee@acme{i}.com", first_name=f"Ann{i}", last_name=f"Lee{i}")
         golden_id = _index_one(factory, index, lead)
         known = index._known
         sizes.append(len(known.blocks) + len(known.keys) + len(known.terms))
+        # Past the limit, the rows the last batch used stay: what the next batch will want.
+        assert golden_id in known.keys
         assert _match(factory, index, lead) == f"g:{golden_id}"
-    assert max(sizes) <= 25  # measured after flush(), where the bound applies
+    assert max(sizes) <= 6  # measured after flush(), where the bound applies
     assert min(sizes) < max(sizes)  # they were dropped and gathered again
+
+
+def test_rows_a_batch_used_are_dropped_when_they_alone_pass_half_the_limit(
+    engine: Engine,
+) -> None:
+    factory = session_factory(engine)
+    index = open_index(factory, MatchSettings())
+    index._known.limit = 2  # fewer than one lead's key and two name counts
+    for i in range(3):
+        lead = Lead(email=f"q{i}.kim@corp{i}.com", first_name=f"Bo{i}", last_name=f"Kim{i}")
+        golden_id = _index_one(factory, index, lead)
+        known = index._known
+        assert (known.blocks, known.keys, known.terms) == ({}, {}, {})
+        assert _match(factory, index, lead) == f"g:{golden_id}"
 
 
 def test_a_golden_deleted_elsewhere_is_no_longer_offered(engine: Engine) -> None:

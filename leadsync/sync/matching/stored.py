@@ -134,7 +134,8 @@ class _Known:
     at each write of the index). They are used only while the state row still holds that
     token: any other write (another job, a rebuild, a golden deleted elsewhere), or a rollback
     of this index's own write, leaves another token, and they are dropped. When they grow past
-    ``limit`` they are dropped too, so memory stays bounded.
+    ``limit`` they are dropped too, all but those the last batch used, so memory stays
+    bounded.
 
     ``blocks`` maps a block hash to its members (None: giant) for blocks of two members or
     more (the one-member blocks of an email or phone seldom come back), ``keys`` a golden id
@@ -155,10 +156,23 @@ class _Known:
         self.token = token
         self.blocks, self.keys, self.terms = {}, {}, {}
 
-    def bound(self) -> None:
-        """Forget every row when there are more than ``limit``."""
-        if len(self.blocks) + len(self.keys) + len(self.terms) > self.limit:
+    def bound(self, batch: _Batch) -> None:
+        """Past ``limit`` rows, keep only those ``batch`` used (or none, if they are many).
+
+        Dense blocks and their members come back batch after batch, so the rows the last
+        batch used are the ones the next will ask for; dropping them too made the next batches
+        read them all again. Every row kept is as current as before: a subset of rows that
+        hold under ``token`` holds under it too.
+        """
+        if len(self.blocks) + len(self.keys) + len(self.terms) <= self.limit:
+            return
+        blocks = {h: self.blocks[h] for h in batch.initial if h in self.blocks}
+        keys = {g: self.keys[g] for g in batch.keys if g in self.keys}
+        terms = {t: self.terms[t] for t in batch.terms if t in self.terms}
+        if len(blocks) + len(keys) + len(terms) > self.limit // 2:
             self.reset(self.token)
+        else:
+            self.blocks, self.keys, self.terms = blocks, keys, terms
 
 
 class StoredMatchIndex(Matcher):
@@ -280,7 +294,7 @@ class StoredMatchIndex(Matcher):
             batch.state.write_token = store.new_write_token()
             store.save_state(batch.session, batch.state)
         known.token = batch.state.write_token
-        known.bound()
+        known.bound(batch)
         self._batch, self._hashes = None, {}
 
     def __len__(self) -> int:
