@@ -107,10 +107,7 @@ class KillSwitch:
         elif rule is _HOLD:
             # A later request while an "after" kill is pending: held until the kill lands, and
             # never applied (the child is dead by then; nobody hears the 503).
-            for _ in range(30_000):  # at most 30 s: the pending kill fires after its delay
-                if self.fired.is_set():
-                    break
-                await asyncio.sleep(0.001)
+            await asyncio.to_thread(self.fired.wait, 30.0)  # it fires after its delay
             await send({"type": "http.response.start", "status": 503, "headers": []})
             await send({"type": "http.response.body", "body": b""})
         elif rule.when == "before":
